@@ -1,0 +1,31 @@
+import envSchema from 'env-schema';
+import type { Static, TSchema } from 'typebox';
+
+/** Raised at boot when the environment does not match a service's config schema. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Validates the environment against a TypeBox schema once, at boot.
+ * Unknown variables are ignored (the process environment holds many); a bad or
+ * missing one stops the service with a message that names the variable.
+ */
+export function loadConfig<T extends TSchema>(
+  schema: T,
+  env: Record<string, string | undefined> = process.env,
+): Static<T> {
+  const data: Record<string, string> = {};
+  const properties = (schema as unknown as { properties?: Record<string, unknown> }).properties ?? {};
+  for (const key of Object.keys(properties)) {
+    const value = env[key];
+    // An empty variable means "unset": that is how compose files and shells blank a value.
+    if (value !== undefined && value !== '') data[key] = value;
+  }
+  try {
+    return envSchema({ schema: structuredClone(schema) as object, data, env: false, dotenv: false }) as Static<T>;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`invalid configuration: ${detail.replaceAll('env/', '').replaceAll('/', '')}`);
+  }
+}

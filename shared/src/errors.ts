@@ -1,0 +1,93 @@
+import createError from '@fastify/error';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+/** The one error body every service answers with: `{ error: { code, message } }`. */
+export const ErrorBody = {
+  type: 'object',
+  required: ['error'],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      additionalProperties: false,
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+export interface ErrorBodyShape {
+  error: { code: string; message: string };
+}
+
+/**
+ * Declares an application error with a stable code. The code is what clients and tests
+ * rely on; the message is for people. Both are safe to send (no values, no internals).
+ */
+export function defineError(code: string, message: string, statusCode: number) {
+  return createError(code, message, statusCode);
+}
+
+/** Fastify's own error codes mapped to stable public codes. */
+const FRAMEWORK_CODES: Record<string, { code: string; status: number; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'body_too_large', status: 413, message: 'Request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    status: 415,
+    message: 'Unsupported content type',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'invalid_content_length',
+    status: 400,
+    message: 'Content-Length does not match the body',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', status: 400, message: 'Body must be valid JSON' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', status: 400, message: 'Body must be valid JSON' },
+  FST_ERR_CTP_INVALID_TYPE: { code: 'invalid_json', status: 400, message: 'Body must be valid JSON' },
+  FST_ERR_INVALID_URL: { code: 'invalid_url', status: 400, message: 'Invalid URL' },
+  FST_ERR_BAD_URL: { code: 'invalid_url', status: 400, message: 'Invalid URL' },
+  FST_ERR_ASYNC_CONSTRAINT: { code: 'invalid_request', status: 400, message: 'Invalid request' },
+};
+
+export function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send({ error: { code, message } });
+}
+
+/** Converts any thrown error into the public error body, without leaking internals above 499. */
+export function toPublicError(err: FastifyError): { status: number; code: string; message: string } {
+  if (err.validation) {
+    const first = err.validation[0];
+    const where = err.validationContext ?? 'request';
+    const detail = first ? `${first.instancePath || where} ${first.message ?? 'is invalid'}` : 'is invalid';
+    return { status: 400, code: 'validation_failed', message: `Invalid ${where}: ${detail}`.slice(0, 300) };
+  }
+  const mapped = err.code ? FRAMEWORK_CODES[err.code] : undefined;
+  if (mapped) return { status: mapped.status, code: mapped.code, message: mapped.message };
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+  if (status >= 500) {
+    // Declared 5xx errors (e.g. a dependency down) keep their stable code; anything else is generic.
+    const declared = err.code && !err.code.startsWith('FST_') && !err.code.startsWith('ERR_');
+    return declared && status !== 500
+      ? { status, code: err.code.toLowerCase(), message: err.message }
+      : { status: 500, code: 'internal_error', message: 'Internal error' };
+  }
+  if (status === 429) return { status, code: 'rate_limited', message: 'Too many requests, retry later' };
+  const code = err.code && !err.code.startsWith('FST_') ? err.code.toLowerCase() : `http_${status}`;
+  return { status, code, message: err.message };
+}
+
+/** One error handler and one not-found handler per service. */
+export const errorModel = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const pub = toPublicError(err);
+      if (pub.status >= 500) request.log.error({ err }, 'request failed');
+      else request.log.info({ code: pub.code, status: pub.status }, 'request refused');
+      const headers = (err as { headers?: Record<string, string> }).headers;
+      if (headers) reply.headers(headers);
+      return sendError(reply, pub.status, pub.code, pub.message);
+    });
+  },
+  { name: 'error-model', fastify: '5.x' },
+);
