@@ -1,0 +1,20 @@
+/**
+ * The api's only way to handle personal data (email, name, phone, shipping address):
+ * it hands values to the vault-tokenizer over mTLS and keeps the tokens. Per the
+ * tokenizer policy the api may tokenize and blind-index, never detokenize.
+ */
+export type PiiField = 'email' | 'name' | 'phone' | 'shipping_address';
+
+export interface PiiClient {
+  /** Tokenizes values of one customer (the subject), returning one token per item, in order. */
+  tokenize(subjectId: string, items: { field: PiiField; value: string }[]): Promise<string[]>;
+  /** Keyed HMAC of the normalised value, for lookups such as login by email. */
+  blindIndex(field: PiiField, value: string): Promise<string>;
+}
+
+/** Thrown when the tokenizer cannot be reached or refuses: routes answer 503 `tokenizer_unavailable`. */
+export class PiiUnavailableError extends Error {
+  override name = 'PiiUnavailableError';
+  readonly statusCode = 503;
+  readonly code = 'TOKENIZER_UNAVAILABLE';
+}
