@@ -7,7 +7,16 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const workspaces = ['shared', 'api', 'vault-tokenizer', 'admin-portal', 'storefront', 'policies', 'threat-model'];
+const workspaces = [
+  'shared',
+  'api',
+  'vault-tokenizer',
+  'admin-portal',
+  'storefront',
+  'gateway',
+  'policies',
+  'threat-model',
+];
 
 function walk(dir, out) {
   let entries;

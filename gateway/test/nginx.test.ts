@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '@shop/shared/test-harness';
+
+// Runs the production gateway configuration in a real nginx, in front of a recording
+// upstream, to pin what the api relies on: the client address comes only from the gateway.
+const confPath = new URL('../nginx.conf', import.meta.url);
+
+interface Seen {
+  headers: http.IncomingHttpHeaders;
+}
+
+describe('gateway (nginx.conf)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
+  let nginx: ChildProcess | undefined;
+  let upstream: http.Server;
+  let port = 0;
+  const seen: Seen[] = [];
+
+  before(async () => {
+    try {
+      execFileSync('nginx', ['-v'], { stdio: 'ignore' });
+    } catch {
+      throw new Error('nginx is not installed: apt-get install -y nginx (.ci/run does this)');
+    }
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+
+    upstream = http.createServer((req, res) => {
+      seen.push({ headers: req.headers });
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const upstreamPort = (upstream.address() as { port: number }).port;
+    port = await freePort();
+
+    // The same file, pointed at loopback ports and temporary paths.
+    const conf = readFileSync(confPath, 'utf8')
+      .replaceAll('/tmp/', `${dir}/`)
+      .replace('listen 8443 ssl http2;', `listen 127.0.0.1:${port} ssl http2;`)
+      .replace('server api:3000;', `server 127.0.0.1:${upstreamPort};`)
+      .replace('/run/secrets/gateway_tls_cert', join(dir, 'cert.pem'))
+      .replace('/run/secrets/gateway_tls_key', join(dir, 'key.pem'))
+      .replace('worker_processes auto;', 'worker_processes 1;');
+    assert.ok(conf.includes(`127.0.0.1:${port}`), 'the listen line was rewritten');
+    writeFileSync(join(dir, 'nginx.conf'), conf);
+    nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+    for (let i = 0; i < 50; i++) {
+      try {
+        await request('/', {});
+        seen.length = 0;
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error('nginx did not start');
+  });
+
+  after(async () => {
+    nginx?.kill('SIGTERM');
+    await new Promise((r) => upstream.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function request(
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        { host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', headers, rejectUnauthorized: false },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('overwrites a client-sent X-Forwarded-For with the real peer address (ASVS 4.0.3 V1.4.x, rate-limit bypass)', async () => {
+    seen.length = 0;
+    const res = await request('/api/me', {
+      'X-Forwarded-For': '203.0.113.9',
+      Forwarded: 'for=203.0.113.9',
+      'X-Real-IP': '203.0.113.9',
+      'X-Forwarded-Host': 'evil.example',
+    });
+    assert.equal(res.status, 200);
+    const h = seen[0]?.headers;
+    assert.ok(h, 'the upstream received the request');
+    assert.equal(h['x-forwarded-for'], '127.0.0.1');
+    assert.equal(h['x-forwarded-proto'], 'https');
+    assert.equal(h.forwarded, undefined);
+    assert.equal(h['x-real-ip'], undefined);
+    assert.equal(h['x-forwarded-host'], undefined);
+  });
+
+  it('sends HSTS and hides its version', async () => {
+    const res = await request('/', {});
+    assert.match(String(res.headers['strict-transport-security']), /max-age=31536000; includeSubDomains/);
+    assert.equal(res.headers.server, 'nginx');
+  });
+
+  it('refuses bodies over 64 KiB before they reach the api', async () => {
+    seen.length = 0;
+    const res = await request('/api/auth/login', { 'content-type': 'application/json' }, 'x'.repeat(70_000));
+    assert.equal(res.status, 413);
+    assert.equal(seen.length, 0);
+  });
+
+  it('refuses TLS 1.1 (PCI DSS v4.0.1 4.2.1)', async () => {
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        const req = https.request(
+          { host: '127.0.0.1', port, path: '/', rejectUnauthorized: false, maxVersion: 'TLSv1.1', minVersion: 'TLSv1' },
+          resolve,
+        );
+        req.on('error', reject);
+        req.end();
+      }),
+    );
+  });
+});
