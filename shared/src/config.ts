@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import envSchema from 'env-schema';
 import type { Static, TSchema } from 'typebox';
 
@@ -10,6 +11,8 @@ export class ConfigError extends Error {
  * Validates the environment against a TypeBox schema once, at boot.
  * Unknown variables are ignored (the process environment holds many); a bad or
  * missing one stops the service with a message that names the variable.
+ * Every variable may instead be given as `<NAME>_FILE`, a path whose contents are the
+ * value (compose secrets), so secrets never sit in the environment or in compose.yaml.
  */
 export function loadConfig<T extends TSchema>(
   schema: T,
@@ -18,7 +21,7 @@ export function loadConfig<T extends TSchema>(
   const data: Record<string, string> = {};
   const properties = (schema as unknown as { properties?: Record<string, unknown> }).properties ?? {};
   for (const key of Object.keys(properties)) {
-    const value = env[key];
+    const value = env[key] || readSecretFile(key, env[`${key}_FILE`]);
     // An empty variable means "unset": that is how compose files and shells blank a value.
     if (value !== undefined && value !== '') data[key] = value;
   }
@@ -27,5 +30,14 @@ export function loadConfig<T extends TSchema>(
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     throw new ConfigError(`invalid configuration: ${detail.replaceAll('env/', '').replaceAll('/', '')}`);
+  }
+}
+
+function readSecretFile(key: string, path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${key}_FILE cannot be read (${(err as NodeJS.ErrnoException).code})`);
   }
 }

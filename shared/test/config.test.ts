@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Type from 'typebox';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -26,5 +29,12 @@ describe('loadConfig', () => {
       },
     );
     assert.throws(() => loadConfig(Schema, { DATABASE_URL: 'mysql://x' }), /DATABASE_URL/);
+  });
+
+  it('reads a variable from <NAME>_FILE (compose secrets) and names the variable when the file is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-test-'));
+    writeFileSync(join(dir, 'db'), 'postgres://runtime@db/shop\n');
+    assert.equal(loadConfig(Schema, { DATABASE_URL_FILE: join(dir, 'db') }).DATABASE_URL, 'postgres://runtime@db/shop');
+    assert.throws(() => loadConfig(Schema, { DATABASE_URL_FILE: join(dir, 'missing') }), /DATABASE_URL_FILE/);
   });
 });
