@@ -46,3 +46,18 @@ export class KeyProviderUnavailableError extends Error {
     super(message);
   }
 }
+
+/**
+ * Thrown when the provider is up but refuses one wrapped key: its version is below the
+ * key's `min_decryption_version` (retired after a rotation), or the ciphertext was altered
+ * or wrapped by another key. That key is unreadable; retrying will not help.
+ */
+export class WrappedKeyRejectedError extends Error {
+  override name = 'WrappedKeyRejectedError';
+  constructor(
+    message: string,
+    readonly reason: 'version_disallowed' | 'invalid_ciphertext',
+  ) {
+    super(message);
+  }
+}
