@@ -1,0 +1,40 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import type { InlineConfig } from 'vite';
+import { paymentPageIntegrity } from './vite-plugin-payment-page.js';
+
+export const STOREFRONT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface StorefrontBuildOptions {
+  root?: string;
+  outDir?: string;
+  inventoryPath?: string;
+}
+
+/** The one Vite configuration of the storefront, shared by `vite build` and the tests. */
+export function storefrontConfig(options: StorefrontBuildOptions = {}): InlineConfig {
+  const root = options.root ?? STOREFRONT_ROOT;
+  return {
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    plugins: [
+      react(),
+      paymentPageIntegrity({
+        inventoryPath: options.inventoryPath ?? join(STOREFRONT_ROOT, 'payment-page-scripts.json'),
+      }),
+    ],
+    build: {
+      outDir: options.outDir ?? join(STOREFRONT_ROOT, 'dist'),
+      emptyOutDir: true,
+      // The polyfill would be injected as code Vite writes into the page; every browser we
+      // support has module preload, and the CSP allows no inline script anyway.
+      modulePreload: { polyfill: false },
+      // Lazy chunks would load without an SRI hash: the app is one bundle on purpose.
+      rolldownOptions: { output: { codeSplitting: false } },
+      assetsInlineLimit: 0,
+      sourcemap: false,
+    },
+  };
+}

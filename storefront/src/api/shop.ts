@@ -1,0 +1,146 @@
+// Typed calls for the api's public contract (ARCHITECTURE.md, "Public contract").
+// Money is always integer minor units with an ISO currency.
+import { api, resetCsrfToken } from './client.js';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface Product {
+  id: string;
+  name: string;
+  description: string;
+  priceMinor: number;
+  currency: string;
+}
+
+export interface ProductPage {
+  items: Product[];
+  total: number;
+}
+
+export interface CartLine {
+  productId: string;
+  name: string;
+  unitPriceMinor: number;
+  quantity: number;
+  lineTotalMinor: number;
+}
+
+export interface Cart {
+  items: CartLine[];
+  totalMinor: number;
+  currency: string;
+}
+
+export interface ShippingAddress {
+  name: string;
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface CheckoutSession {
+  orderId: string;
+  clientSecret: string;
+  publishableKey: string | null;
+}
+
+export interface OrderLine {
+  productId: string;
+  name: string;
+  unitPriceMinor: number;
+  quantity: number;
+}
+
+export interface Order {
+  id: string;
+  status: string;
+  totalMinor: number;
+  currency: string;
+  createdAt: string;
+  cardBrand?: string | null;
+  cardLast4?: string | null;
+  items?: OrderLine[];
+}
+
+export const PAGE_SIZE = 12;
+
+export async function listProducts(q: string, page: number): Promise<ProductPage> {
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String((page - 1) * PAGE_SIZE) });
+  if (q) params.set('q', q);
+  return (await api.get(`/api/products?${params}`)) as ProductPage;
+}
+
+export async function getProduct(id: string): Promise<Product> {
+  return (await api.get(`/api/products/${encodeURIComponent(id)}`)) as Product;
+}
+
+export async function getCart(): Promise<Cart> {
+  return normaliseCart(await api.get('/api/cart'));
+}
+
+export async function addToCart(productId: string, quantity: number): Promise<Cart> {
+  return normaliseCart(await api.post('/api/cart/items', { productId, quantity }));
+}
+
+export async function removeFromCart(productId: string): Promise<Cart> {
+  return normaliseCart(await api.delete(`/api/cart/items/${encodeURIComponent(productId)}`));
+}
+
+export async function getMe(): Promise<User | null> {
+  try {
+    return (await api.get('/api/me')) as User;
+  } catch (err) {
+    if ((err as { status?: number }).status === 401) return null;
+    throw err;
+  }
+}
+
+export async function signup(email: string, password: string, name: string): Promise<User> {
+  await api.post('/api/auth/signup', { email, password, name });
+  resetCsrfToken();
+  return (await api.get('/api/me')) as User;
+}
+
+export async function login(email: string, password: string): Promise<User> {
+  await api.post('/api/auth/login', { email, password });
+  resetCsrfToken();
+  return (await api.get('/api/me')) as User;
+}
+
+export async function logout(): Promise<void> {
+  await api.post('/api/auth/logout');
+  resetCsrfToken();
+}
+
+export async function startCheckout(shippingAddress: ShippingAddress): Promise<CheckoutSession> {
+  return (await api.post('/api/checkout', { shippingAddress })) as CheckoutSession;
+}
+
+export async function listOrders(): Promise<Order[]> {
+  const body = (await api.get('/api/orders')) as { items?: Order[] } | Order[];
+  return Array.isArray(body) ? body : (body.items ?? []);
+}
+
+export async function getOrder(id: string): Promise<Order> {
+  return (await api.get(`/api/orders/${encodeURIComponent(id)}`)) as Order;
+}
+
+// The cart answer is computed by the server; this only reads it defensively so a missing
+// optional field shows as empty rather than breaking the page.
+function normaliseCart(body: unknown): Cart {
+  const raw = (body ?? {}) as Partial<Cart> & { items?: Partial<CartLine>[] };
+  const items = (raw.items ?? []).map((line) => ({
+    productId: String(line.productId ?? ''),
+    name: String(line.name ?? ''),
+    unitPriceMinor: Number(line.unitPriceMinor ?? 0),
+    quantity: Number(line.quantity ?? 0),
+    lineTotalMinor: Number(line.lineTotalMinor ?? Number(line.unitPriceMinor ?? 0) * Number(line.quantity ?? 0)),
+  }));
+  return { items, totalMinor: Number(raw.totalMinor ?? 0), currency: String(raw.currency ?? 'EUR') };
+}

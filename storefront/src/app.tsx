@@ -1,0 +1,65 @@
+import { BrowserRouter, Route, Routes } from 'react-router';
+import { Layout } from './components/layout.js';
+import { RequireLogin } from './components/require-login.js';
+import { SessionProvider } from './components/session.js';
+import { AccountPage } from './pages/account.js';
+import { CartPage } from './pages/cart.js';
+import { CataloguePage } from './pages/catalogue.js';
+import { CheckoutPage } from './pages/checkout.js';
+import { ConfirmationPage } from './pages/confirmation.js';
+import { LoginPage } from './pages/login.js';
+import { NotFoundPage } from './pages/not-found.js';
+import { OrderPage } from './pages/order.js';
+import { ProductPage } from './pages/product.js';
+import { SignupPage } from './pages/signup.js';
+
+export function App() {
+  return (
+    <SessionProvider>
+      <BrowserRouter>
+        <Routes>
+          <Route element={<Layout />}>
+            <Route index element={<CataloguePage />} />
+            <Route path="products/:id" element={<ProductPage />} />
+            <Route path="cart" element={<CartPage />} />
+            <Route path="signup" element={<SignupPage />} />
+            <Route path="login" element={<LoginPage />} />
+            <Route
+              path="account"
+              element={
+                <RequireLogin>
+                  <AccountPage />
+                </RequireLogin>
+              }
+            />
+            <Route
+              path="account/orders/:id"
+              element={
+                <RequireLogin>
+                  <OrderPage />
+                </RequireLogin>
+              }
+            />
+            <Route
+              path="checkout"
+              element={
+                <RequireLogin>
+                  <CheckoutPage />
+                </RequireLogin>
+              }
+            />
+            <Route
+              path="checkout/complete"
+              element={
+                <RequireLogin>
+                  <ConfirmationPage />
+                </RequireLogin>
+              }
+            />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Routes>
+      </BrowserRouter>
+    </SessionProvider>
+  );
+}

@@ -1,0 +1,21 @@
+/** Countries the shop ships to (ISO 3166-1 alpha-2, as the api expects). */
+export const COUNTRIES: ReadonlyArray<readonly [code: string, name: string]> = [
+  ['AT', 'Austria'],
+  ['BE', 'Belgium'],
+  ['CA', 'Canada'],
+  ['CH', 'Switzerland'],
+  ['DE', 'Germany'],
+  ['DK', 'Denmark'],
+  ['ES', 'Spain'],
+  ['FI', 'Finland'],
+  ['FR', 'France'],
+  ['GB', 'United Kingdom'],
+  ['IE', 'Ireland'],
+  ['IT', 'Italy'],
+  ['NL', 'Netherlands'],
+  ['NO', 'Norway'],
+  ['PL', 'Poland'],
+  ['PT', 'Portugal'],
+  ['SE', 'Sweden'],
+  ['US', 'United States'],
+];

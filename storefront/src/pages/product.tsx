@@ -1,0 +1,92 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { addToCart, getProduct, type Product } from '../api/shop.js';
+import { formatMoney } from '../components/money.js';
+import { ErrorMessage, errorText, Loading } from '../components/status.js';
+import { useTitle } from '../components/use-title.js';
+
+export function ProductPage() {
+  const { id = '' } = useParams();
+  const [product, setProduct] = useState<Product | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [quantity, setQuantity] = useState(1);
+  const [adding, setAdding] = useState(false);
+  const [added, setAdded] = useState<string | null>(null);
+  const [addError, setAddError] = useState<string | null>(null);
+  useTitle(product?.name ?? 'Product');
+
+  useEffect(() => {
+    let cancelled = false;
+    setProduct(null);
+    setError(null);
+    getProduct(id).then(
+      (p) => !cancelled && setProduct(p),
+      (err) =>
+        !cancelled &&
+        setError((err as { status?: number }).status === 404 ? 'This product does not exist.' : errorText(err)),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [id]);
+
+  async function onAdd(event: FormEvent) {
+    event.preventDefault();
+    setAdding(true);
+    setAdded(null);
+    setAddError(null);
+    try {
+      await addToCart(id, quantity);
+      setAdded(`${quantity} × ${product?.name ?? 'item'} added to your cart.`);
+    } catch (err) {
+      setAddError(errorText(err));
+    } finally {
+      setAdding(false);
+    }
+  }
+
+  if (error)
+    return (
+      <section>
+        <h1>Product</h1>
+        <ErrorMessage>{error}</ErrorMessage>
+        <p>
+          <Link to="/">Back to the catalogue</Link>
+        </p>
+      </section>
+    );
+  if (!product) return <Loading label="Loading product…" />;
+  return (
+    <article className="product-detail" aria-labelledby="product-title">
+      <p>
+        <Link to="/">← Catalogue</Link>
+      </p>
+      <h1 id="product-title">{product.name}</h1>
+      <p className="description">{product.description}</p>
+      <p className="price">{formatMoney(product.priceMinor, product.currency)}</p>
+      <form className="add-to-cart" onSubmit={onAdd}>
+        <label htmlFor="quantity">Quantity</label>
+        <input
+          id="quantity"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={99}
+          value={quantity}
+          onChange={(e) => setQuantity(Math.min(99, Math.max(1, Number.parseInt(e.target.value, 10) || 1)))}
+        />
+        <button type="submit" disabled={adding}>
+          {adding ? 'Adding…' : 'Add to cart'}
+        </button>
+      </form>
+      <div aria-live="polite">
+        {added && (
+          <p className="status status-ok">
+            {added} <Link to="/cart">View cart</Link>
+          </p>
+        )}
+      </div>
+      {addError && <ErrorMessage>{addError}</ErrorMessage>}
+    </article>
+  );
+}
