@@ -55,7 +55,7 @@ export function sendError(reply: FastifyReply, status: number, code: string, mes
 }
 
 /** Converts any thrown error into the public error body, without leaking internals above 499. */
-export function toPublicError(err: FastifyError): { status: number; code: string; message: string } {
+export function toPublicError(err: FastifyError): PublicError {
   if (err.validation) {
     const first = err.validation[0];
     const where = err.validationContext ?? 'request';
@@ -77,11 +77,25 @@ export function toPublicError(err: FastifyError): { status: number; code: string
   return { status, code, message: err.message };
 }
 
-/** One error handler and one not-found handler per service. */
+export interface PublicError {
+  status: number;
+  code: string;
+  message: string;
+}
+
+export interface ErrorModelOptions {
+  /**
+   * Classifies errors the service knows to be a dependency outage (e.g. a database
+   * connection refused) so they answer a stable 503 instead of a generic 500.
+   */
+  mapError?: (err: FastifyError) => PublicError | undefined;
+}
+
+/** One error handler per service. */
 export const errorModel = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, opts: ErrorModelOptions) => {
     app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const pub = toPublicError(err);
+      const pub = opts.mapError?.(err) ?? toPublicError(err);
       if (pub.status >= 500) request.log.error({ err }, 'request failed');
       else request.log.info({ code: pub.code, status: pub.status }, 'request refused');
       const headers = (err as { headers?: Record<string, string> }).headers;

@@ -1,0 +1,60 @@
+import { loadConfig } from '@shop/shared/config';
+import Type, { type Static } from 'typebox';
+
+/**
+ * The api's environment. Every variable that is unset selects an embedded default (see
+ * README: "embedded defaults and their production form"); a bad value stops the start with
+ * a message naming the variable.
+ */
+export const ApiConfigSchema = Type.Object({
+  NODE_ENV: Type.String({ default: 'development' }),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  LOG_LEVEL: Type.Union(
+    [
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+      Type.Literal('silent'),
+    ],
+    { default: 'info' },
+  ),
+  // Runtime connection, as the least-privilege role (DML only). Unset: embedded PostgreSQL.
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  // Owner connection used only to apply migrations at start. Unset with DATABASE_URL set:
+  // migrations are left to the operator.
+  DATABASE_MIGRATION_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  // Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset.
+  EMBEDDED_PG_DIR: Type.String({ default: '.data/postgres' }),
+  EMBEDDED_PG_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 5433 }),
+  // Sessions and rate-limit counters. Unset: in-process stores (single process only).
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'shop:api:', pattern: '^[A-Za-z0-9:_-]{1,64}$' }),
+  // Comma-separated addresses or CIDRs of the gateway; empty: the direct peer is the client.
+  TRUSTED_PROXIES: Type.String({ default: '' }),
+  // Extra origins allowed to send state-changing requests (besides the request's own origin).
+  ALLOWED_ORIGINS: Type.String({ default: '' }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 1048576, default: 16384 }),
+  RATE_LIMIT_GLOBAL_MAX: Type.Integer({ minimum: 1, default: 300 }),
+  RATE_LIMIT_LOGIN_MAX: Type.Integer({ minimum: 1, default: 5 }),
+  RATE_LIMIT_LOGIN_ACCOUNT_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  RATE_LIMIT_SIGNUP_MAX: Type.Integer({ minimum: 1, default: 5 }),
+  RATE_LIMIT_CHECKOUT_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  RATE_LIMIT_NOT_FOUND_MAX: Type.Integer({ minimum: 1, default: 60 }),
+});
+
+export type ApiConfig = Static<typeof ApiConfigSchema>;
+
+export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
+  return loadConfig(ApiConfigSchema, env);
+}
+
+/** Parses TRUSTED_PROXIES into the list fastify's `trustProxy` takes (never `true`). */
+export function trustedProxies(config: Pick<ApiConfig, 'TRUSTED_PROXIES'>): string[] {
+  return config.TRUSTED_PROXIES.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,29 @@
+import Type from 'typebox';
+
+// Bounds: the address length limit of RFC 5321; ASVS 2.1.1/2.1.2 (12-128 characters).
+const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+
+export const SignupBody = Type.Object(
+  {
+    email: Email,
+    password: Type.String({ minLength: 12, maxLength: 128 }),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+export const LoginBody = Type.Object(
+  { email: Email, password: Type.String({ minLength: 1, maxLength: 128 }) },
+  { additionalProperties: false },
+);
+
+export const Account = Type.Object(
+  { id: Type.String({ format: 'uuid' }), email: Type.String(), name: Type.String() },
+  { additionalProperties: false },
+);
+
+export const CsrfToken = Type.Object({ token: Type.String() }, { additionalProperties: false });
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

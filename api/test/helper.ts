@@ -1,0 +1,130 @@
+import type { TestContext } from 'node:test';
+import { createTestDatabase, TEST_REDIS_URL, uniqueName } from '@shop/shared/test-harness';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { type ApiDeps, buildApp } from '../src/app.js';
+import { type ApiConfig, loadApiConfig } from '../src/config.js';
+import { createDatabase, type Database } from '../src/db/client.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { runtimeUrl } from '../src/db/roles.js';
+import { createRedisClient } from '../src/plugins/redis.js';
+import { TestClient } from './support/cookie-jar.js';
+
+export { TestClient } from './support/cookie-jar.js';
+
+export interface TestAppOptions {
+  /** Environment overrides, as strings, validated like the real environment. */
+  env?: Record<string, string | undefined>;
+  deps?: Partial<ApiDeps>;
+  /** false: no Redis (in-process stores). Default: the shared test Redis with a unique prefix. */
+  redis?: boolean;
+  /** Use this database instead of creating one (fault tests put a proxy in front). */
+  databaseUrl?: string;
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  /** Drizzle as the database owner (for arranging data the runtime role may not write). */
+  db: Database;
+  /** The runtime-role URL the app uses. */
+  databaseUrl: string;
+  /** The owner URL (migrations, arranging data). */
+  ownerUrl: string;
+  config: ApiConfig;
+  redisPrefix: string;
+  client(remoteAddress?: string): TestClient;
+}
+
+/** Fails with the fix named, never a silent skip, when the test Redis is not running. */
+export async function requireRedis(url = TEST_REDIS_URL): Promise<void> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw new Error(
+      `Redis is not reachable at ${url} (${(err as Error).message}). Start it with: ` +
+        'redis-server --daemonize yes --port 6379 --save "" --appendonly no, or set TEST_REDIS_URL.',
+    );
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** Deletes the keys a test wrote (its own prefix only; the Redis server is shared). */
+async function deletePrefix(url: string, prefix: string): Promise<void> {
+  const r = createRedisClient(url);
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await r.del(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // Best effort: keys carry TTLs anyway.
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * A fresh database (migrated as the owner; the app connects as the runtime role), Redis with a
+ * unique key prefix, and the app; all closed and dropped in `t.after`.
+ */
+export async function buildTestApp(t: TestContext, options: TestAppOptions = {}): Promise<TestApp> {
+  const useRedis = options.redis !== false;
+  if (useRedis) await requireRedis();
+  let ownerUrl = options.databaseUrl;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  if (!ownerUrl) {
+    const database = await createTestDatabase('api');
+    ownerUrl = database.url;
+    dropDatabase = () => database.drop();
+    await runMigrations(ownerUrl);
+  }
+  const databaseUrl = runtimeUrl(ownerUrl);
+  const redisPrefix = `${uniqueName('t')}:`;
+  const config = loadApiConfig({
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: useRedis ? TEST_REDIS_URL : undefined,
+    REDIS_KEY_PREFIX: redisPrefix,
+    ...options.env,
+  });
+  const owner = createDatabase(ownerUrl);
+  const app = await buildApp(config, options.deps);
+  t.after(async () => {
+    await app.close();
+    await owner.pool.end();
+    if (useRedis) await deletePrefix(config.REDIS_URL ?? TEST_REDIS_URL, redisPrefix);
+    await dropDatabase?.();
+  });
+  await app.ready();
+  return {
+    app,
+    db: owner.db,
+    databaseUrl,
+    ownerUrl,
+    config,
+    redisPrefix,
+    client: (remoteAddress?: string) => new TestClient(app, remoteAddress),
+  };
+}
+
+let counter = 0;
+/** A unique, valid address per call: test files share nothing. */
+export function uniqueEmail(tag = 'shopper'): string {
+  counter += 1;
+  return `${tag}.${process.pid}.${Date.now().toString(36)}.${counter}@example.test`;
+}
+
+export const STRONG_PASSWORD = 'correct horse battery staple';

@@ -1,0 +1,19 @@
+import { Writable } from 'node:stream';
+
+/** A pino destination that keeps every line, so a test can prove what never reaches the log. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(line);
+    done();
+  }
+
+  text(): string {
+    return this.lines.join('\n');
+  }
+
+  parsed(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}
