@@ -2,4 +2,6 @@
 export * from './accounts.js';
 export * from './cart.js';
 export * from './catalogue.js';
+export * from './csp-reports.js';
 export * from './orders.js';
+export * from './pipeline.js';

@@ -42,6 +42,9 @@ export const orders = pgTable(
     refundedMinor: integer('refunded_minor').notNull().default(0),
     shippingAddressToken: text('shipping_address_token'),
     paymentIntentId: text('payment_intent_id').unique(),
+    // Bumped each time checkout re-prices the order: part of the Stripe idempotency key of the
+    // PaymentIntent update, so a changed amount is a new request and a retried one a replay.
+    checkoutRevision: integer('checkout_revision').notNull().default(0),
     cardBrand: text('card_brand'),
     cardLast4: char('card_last4', { length: 4 }),
     // Set by charge.dispute.created: staff review before anything else happens to the order.
