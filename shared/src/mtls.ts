@@ -149,6 +149,8 @@ export class DevCertificateAuthority {
   readonly caKeyFile: string;
   readonly crlFile: string;
   private readonly configFile: string;
+  // `openssl ca` rewrites serial and index files in place: concurrent runs would corrupt them.
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly dir: string,
@@ -200,7 +202,17 @@ export class DevCertificateAuthority {
   }
 
   /** Issues a certificate whose CN and SAN are the service name (plus loopback names for servers). */
-  async issue(name: string, opts: { days?: number; server?: boolean } = {}): Promise<IssuedCertificate> {
+  issue(name: string, opts: { days?: number; server?: boolean } = {}): Promise<IssuedCertificate> {
+    return this.exclusive(() => this.issueNow(name, opts));
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  private async issueNow(name: string, opts: { days?: number; server?: boolean }): Promise<IssuedCertificate> {
     if (!SERVICE_NAME.test(name)) throw new Error(`not a service name: ${name}`);
     const folder = join(this.dir, name);
     await mkdir(folder, { recursive: true, mode: 0o700 });
@@ -233,9 +245,11 @@ export class DevCertificateAuthority {
   }
 
   /** Revokes the current certificate of a name and rewrites the CRL. */
-  async revoke(name: string): Promise<void> {
-    await openssl(['ca', '-batch', '-config', this.configFile, '-revoke', this.certFile(name)]);
-    await this.writeCrl();
+  revoke(name: string): Promise<void> {
+    return this.exclusive(async () => {
+      await openssl(['ca', '-batch', '-config', this.configFile, '-revoke', this.certFile(name)]);
+      await this.writeCrl();
+    });
   }
 
   private async writeCrl(): Promise<void> {

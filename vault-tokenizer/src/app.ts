@@ -1,0 +1,58 @@
+import { errorModel, sendError } from '@shop/shared/errors';
+import { loggerOptions } from '@shop/shared/logger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { KeyCacheOptions } from './crypto/key-cache.js';
+import type { RuntimeDatabase } from './db/database.js';
+import type { KeyProvider } from './keys/key-provider.js';
+import { callerIdentity } from './plugins/caller-identity.js';
+import { tokenizerCore } from './plugins/tokenizer-core.js';
+import type { Policy } from './policy/policy.js';
+import { healthRoutes } from './routes/health.js';
+import { blindIndexRoute } from './routes/v1/blind-index.js';
+import { detokenizeRoute } from './routes/v1/detokenize.js';
+import { eraseRoutes } from './routes/v1/erase.js';
+import { tokenizeRoute } from './routes/v1/tokenize.js';
+
+export interface TokenizerDeps {
+  database: RuntimeDatabase;
+  provider: KeyProvider;
+  policy: Policy;
+  keyCache: KeyCacheOptions;
+}
+
+export interface BuildOptions {
+  /** TLS options (mtlsServerOptions); tests and the server pass them, so every route sits behind mTLS. */
+  https?: Record<string, unknown> | null;
+  logLevel?: string;
+  /** A pino destination for tests that read the log stream. */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** 1000 items of at most 2048 characters, with JSON overhead. */
+export const BODY_LIMIT = 3 * 1024 * 1024;
+
+export async function buildApp(deps: TokenizerDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const logger = { ...loggerOptions({ service: 'vault-tokenizer', level: opts.logLevel ?? 'info' }) };
+  const fastifyOptions: FastifyServerOptions & { https?: unknown } = {
+    logger: opts.logStream ? { ...logger, stream: opts.logStream } : logger,
+    bodyLimit: BODY_LIMIT,
+    connectionTimeout: 10_000,
+    requestTimeout: 15_000,
+    keepAliveTimeout: 65_000,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    ...(opts.https ? { https: opts.https } : {}),
+  };
+  const app = Fastify(fastifyOptions) as unknown as FastifyInstance;
+
+  // Order a reviewer can read: error model, identity, core services, routes.
+  await app.register(errorModel);
+  await app.register(callerIdentity);
+  await app.register(tokenizerCore, deps);
+  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'not_found', 'Not found'));
+  await app.register(healthRoutes);
+  await app.register(tokenizeRoute);
+  await app.register(detokenizeRoute);
+  await app.register(blindIndexRoute);
+  await app.register(eraseRoutes);
+  return app;
+}

@@ -1,0 +1,149 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import type { TokenizerDb } from '../db/database.js';
+import { providerWrappedKeys, subjectKeys } from '../db/schema.js';
+import { type KeyProvider, KeyProviderUnavailableError } from '../keys/key-provider.js';
+import { AuthenticationFailedError, open, pack, seal, unpack } from './aead.js';
+import type { KeyCache } from './key-cache.js';
+
+/**
+ * The key hierarchy (ARCHITECTURE "What data lives where"):
+ *   provider key (Vault transit / local file)  wraps  key-encryption keys (KEK) and the blind-index key
+ *   KEK  wraps  one data key (DEK) per subject   (erasing a subject destroys only its DEK)
+ *   DEK  encrypts each value, with token, field and subject as associated data.
+ * Unwrapped keys live in the KeyCache; the provider is only called on a KEK or blind-index key miss.
+ */
+export type KeyPurpose = 'kek' | 'blind_index';
+
+export class KeysUnavailableError extends Error {
+  override name = 'KeysUnavailableError';
+}
+export class SubjectErasedError extends Error {
+  override name = 'SubjectErasedError';
+}
+
+export interface SubjectKeyRow {
+  subjectId: string;
+  kekId: string | null;
+  wrappedDek: Buffer | null;
+  dekVersion: number;
+  erasedAt: Date | null;
+}
+
+function dekAad(subjectId: string, kekId: string, version: number): Buffer {
+  return Buffer.from(`dek\u001f${subjectId}\u001f${kekId}\u001f${version}`, 'utf8');
+}
+
+export class KeyRing {
+  constructor(
+    private readonly db: TokenizerDb,
+    readonly provider: KeyProvider,
+    private readonly cache: KeyCache,
+  ) {}
+
+  /** Calls the provider, turning every failure into "unavailable": there is no fallback path. */
+  private async callProvider<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof KeyProviderUnavailableError) {
+        throw new KeysUnavailableError(`key provider ${err.reason} during ${what}`);
+      }
+      throw new KeysUnavailableError(`key provider failed during ${what}: ${(err as Error).name}`);
+    }
+  }
+
+  /** The active provider-wrapped key of a purpose, created on first use (one per purpose). */
+  async activeKeyId(purpose: KeyPurpose): Promise<string> {
+    const existing = await this.db
+      .select({ id: providerWrappedKeys.id })
+      .from(providerWrappedKeys)
+      .where(and(eq(providerWrappedKeys.purpose, purpose), eq(providerWrappedKeys.active, true)));
+    if (existing[0]) return existing[0].id;
+    const generated = await this.callProvider('key generation', () => this.provider.generateKey());
+    const id = `${purpose}_${randomUUID()}`;
+    const inserted = await this.db
+      .insert(providerWrappedKeys)
+      .values({
+        id,
+        purpose,
+        providerKind: this.provider.kind,
+        ciphertext: generated.ciphertext,
+        keyVersion: generated.keyVersion,
+      })
+      .onConflictDoNothing()
+      .returning({ id: providerWrappedKeys.id });
+    if (inserted[0]) {
+      this.cache.put(`pk:${id}`, generated.plaintext);
+      return id;
+    }
+    // Another replica created it first; ours is discarded.
+    generated.plaintext.fill(0);
+    return this.activeKeyId(purpose);
+  }
+
+  /** Runs `fn` with the plaintext of a provider-wrapped key (KEK or blind-index key). */
+  withProviderKey<T>(id: string, fn: (key: Buffer) => T): Promise<T> {
+    return this.cache.use(
+      `pk:${id}`,
+      async () => {
+        const [row] = await this.db.select().from(providerWrappedKeys).where(eq(providerWrappedKeys.id, id));
+        if (!row) throw new KeysUnavailableError(`wrapped key ${id} is missing`);
+        return this.callProvider('unwrap', () =>
+          this.provider.unwrapKey({ ciphertext: row.ciphertext, keyVersion: row.keyVersion }),
+        );
+      },
+      fn,
+    );
+  }
+
+  /** The subject's data key row; created (DEK generated and wrapped by the active KEK) when `create`. */
+  async subjectKey(subjectId: string, create: boolean): Promise<SubjectKeyRow | undefined> {
+    const [row] = await this.db.select().from(subjectKeys).where(eq(subjectKeys.subjectId, subjectId));
+    if (row || !create) return row;
+    const kekId = await this.activeKeyId('kek');
+    const dek = randomBytes(32);
+    try {
+      const wrapped = await this.withProviderKey(kekId, (kek) => pack(seal(kek, dek, dekAad(subjectId, kekId, 1))));
+      await this.db
+        .insert(subjectKeys)
+        .values({ subjectId, kekId, wrappedDek: wrapped, dekVersion: 1 })
+        .onConflictDoNothing();
+    } finally {
+      dek.fill(0);
+    }
+    const [created] = await this.db.select().from(subjectKeys).where(eq(subjectKeys.subjectId, subjectId));
+    return created;
+  }
+
+  /** Runs `fn` with the subject's data key. An erased subject has no key: there is nothing to unwrap. */
+  withSubjectKey<T>(row: SubjectKeyRow, fn: (dek: Buffer) => T): Promise<T> {
+    const { subjectId, kekId, wrappedDek, dekVersion, erasedAt } = row;
+    if (erasedAt || !kekId || !wrappedDek) return Promise.reject(new SubjectErasedError('subject erased'));
+    return this.cache.use(
+      `dek:${subjectId}`,
+      () =>
+        this.withProviderKey(kekId, (kek) => {
+          try {
+            return open(kek, unpack(wrappedDek), dekAad(subjectId, kekId, dekVersion));
+          } catch (err) {
+            if (err instanceof AuthenticationFailedError)
+              throw new KeysUnavailableError('a wrapped data key failed authentication');
+            throw err;
+          }
+        }),
+      fn,
+    );
+  }
+
+  /** Crypto-shredding: the subject's wrapped DEK is destroyed; its tokens can never be decrypted again. */
+  // A subject never seen before gets an erased tombstone, so no value can be stored for it later.
+  async eraseSubject(subjectId: string): Promise<void> {
+    const erased = { wrappedDek: null, kekId: null, erasedAt: new Date() };
+    await this.db
+      .insert(subjectKeys)
+      .values({ subjectId, ...erased })
+      .onConflictDoUpdate({ target: subjectKeys.subjectId, set: erased });
+    this.cache.evict(`dek:${subjectId}`);
+  }
+}

@@ -1,0 +1,172 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { eq, inArray } from 'drizzle-orm';
+import { AuthenticationFailedError, open, seal } from '../crypto/aead.js';
+import type { KeyRing } from '../crypto/key-ring.js';
+import type { TokenizerDb } from '../db/database.js';
+import { subjectKeys, tokens } from '../db/schema.js';
+import { type FieldType, maskValue, normaliseForIndex } from '../fields/field-types.js';
+
+/**
+ * Tokens are 24 random bytes (base64url) behind a `tok_` prefix: unguessable, and never
+ * derived from the value or its hash, so a token says nothing about what it stands for.
+ */
+export const TOKEN_PATTERN = '^tok_[A-Za-z0-9_-]{32}$';
+
+export function newToken(): string {
+  return `tok_${randomBytes(24).toString('base64url')}`;
+}
+
+function valueAad(token: string, field: string, subjectId: string, keyVersion: number): Buffer {
+  return Buffer.from(`v1\u001f${token}\u001f${field}\u001f${subjectId}\u001f${keyVersion}`, 'utf8');
+}
+
+export type ItemFailure =
+  | { kind: 'not_found'; index: number }
+  | { kind: 'field_mismatch'; index: number }
+  | { kind: 'erased'; index: number }
+  | { kind: 'expired'; index: number }
+  | { kind: 'integrity'; index: number };
+
+export class ItemError extends Error {
+  override name = 'ItemError';
+  constructor(readonly failure: ItemFailure) {
+    super(failure.kind);
+  }
+}
+
+export class TokenService {
+  private blindIndexKeyId: string | undefined;
+
+  constructor(
+    private readonly db: TokenizerDb,
+    private readonly keys: KeyRing,
+  ) {}
+
+  /** Encrypts each value under the subject's data key and stores it; returns tokens in order. */
+  async tokenize(
+    subjectId: string,
+    items: { field: FieldType; value: string }[],
+    expiresAt: Date | undefined,
+  ): Promise<string[]> {
+    const subject = await this.keys.subjectKey(subjectId, true);
+    if (!subject) throw new Error('subject key could not be created');
+    const rows = await this.keys.withSubjectKey(subject, (dek) =>
+      items.map(({ field, value }) => {
+        const token = newToken();
+        const sealed = seal(
+          dek,
+          Buffer.from(value.normalize('NFC'), 'utf8'),
+          valueAad(token, field, subjectId, subject.dekVersion),
+        );
+        return {
+          token,
+          subjectId,
+          fieldType: field,
+          ciphertext: sealed.ciphertext,
+          iv: sealed.iv,
+          keyVersion: subject.dekVersion,
+          expiresAt: expiresAt ?? null,
+        };
+      }),
+    );
+    await this.db.insert(tokens).values(rows);
+    return rows.map((r) => r.token);
+  }
+
+  /**
+   * Decrypts tokens; each must exist, be of the field type the caller names, and belong to
+   * a subject that was not erased. `masked[i]` asks for the masked form of item i.
+   */
+  async detokenize(items: { token: string; field: FieldType }[], masked: boolean[]): Promise<string[]> {
+    const found = await this.db
+      .select({
+        token: tokens.token,
+        subjectId: tokens.subjectId,
+        fieldType: tokens.fieldType,
+        ciphertext: tokens.ciphertext,
+        iv: tokens.iv,
+        keyVersion: tokens.keyVersion,
+        expiresAt: tokens.expiresAt,
+        kekId: subjectKeys.kekId,
+        wrappedDek: subjectKeys.wrappedDek,
+        dekVersion: subjectKeys.dekVersion,
+        erasedAt: subjectKeys.erasedAt,
+      })
+      .from(tokens)
+      .innerJoin(subjectKeys, eq(subjectKeys.subjectId, tokens.subjectId))
+      .where(
+        inArray(
+          tokens.token,
+          items.map((i) => i.token),
+        ),
+      );
+    const byToken = new Map(found.map((r) => [r.token, r]));
+    const now = Date.now();
+    // Check every item before decrypting any, so a refusal releases nothing.
+    items.forEach((item, index) => {
+      const row = byToken.get(item.token);
+      if (!row) throw new ItemError({ kind: 'not_found', index });
+      if (row.fieldType !== item.field) throw new ItemError({ kind: 'field_mismatch', index });
+      if (row.erasedAt) throw new ItemError({ kind: 'erased', index });
+      if (row.expiresAt && row.expiresAt.getTime() <= now) throw new ItemError({ kind: 'expired', index });
+    });
+    const out: string[] = new Array(items.length);
+    const bySubject = new Map<string, number[]>();
+    items.forEach((item, index) => {
+      const subjectId = byToken.get(item.token)?.subjectId ?? '';
+      bySubject.set(subjectId, [...(bySubject.get(subjectId) ?? []), index]);
+    });
+    for (const indexes of bySubject.values()) {
+      const first = byToken.get(items[indexes[0] ?? 0]?.token ?? '');
+      if (!first) continue;
+      await this.keys.withSubjectKey(first, (dek) => {
+        for (const index of indexes) {
+          const item = items[index];
+          const row = item && byToken.get(item.token);
+          if (!item || !row) continue;
+          let plain: Buffer;
+          try {
+            plain = open(
+              dek,
+              { iv: row.iv, ciphertext: row.ciphertext },
+              valueAad(row.token, row.fieldType, row.subjectId, row.keyVersion),
+            );
+          } catch (err) {
+            if (err instanceof AuthenticationFailedError) throw new ItemError({ kind: 'integrity', index });
+            throw err;
+          }
+          const value = plain.toString('utf8');
+          plain.fill(0);
+          out[index] = masked[index] ? maskValue(item.field, value) : value;
+        }
+      });
+    }
+    return out;
+  }
+
+  /** Field type of a stored token, for the policy check before deleting it. */
+  async fieldOf(token: string): Promise<string | undefined> {
+    const [row] = await this.db.select({ fieldType: tokens.fieldType }).from(tokens).where(eq(tokens.token, token));
+    return row?.fieldType;
+  }
+
+  async deleteToken(token: string): Promise<boolean> {
+    const deleted = await this.db.delete(tokens).where(eq(tokens.token, token)).returning({ token: tokens.token });
+    return deleted.length > 0;
+  }
+
+  eraseSubject(subjectId: string): Promise<void> {
+    return this.keys.eraseSubject(subjectId);
+  }
+
+  /** Keyed HMAC-SHA256 of the normalised value; the field type is bound in, so indexes never collide across types. */
+  async blindIndex(field: FieldType, value: string): Promise<string> {
+    // The blind-index key is never replaced (every stored index would change), so its id is kept.
+    this.blindIndexKeyId ??= await this.keys.activeKeyId('blind_index');
+    const keyId = this.blindIndexKeyId;
+    const normalised = normaliseForIndex(field, value);
+    return this.keys.withProviderKey(keyId, (key) =>
+      createHmac('sha256', key).update(`${field}\u001f${normalised}`, 'utf8').digest('base64url'),
+    );
+  }
+}
