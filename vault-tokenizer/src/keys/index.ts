@@ -19,8 +19,8 @@ export const KeyProviderConfigSchema = Type.Object({
   VAULT_ROLE_ID: Type.Optional(Type.String({ minLength: 1 })),
   VAULT_SECRET_ID: Type.Optional(Type.String({ minLength: 1 })),
   VAULT_SECRET_ID_FILE: Type.Optional(Type.String({ minLength: 1 })),
-  VAULT_TRANSIT_MOUNT: Type.String({ default: 'transit', pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$' }),
-  VAULT_TRANSIT_KEY: Type.String({ default: 'tokenizer-kek', pattern: '^[A-Za-z0-9_.-]+$' }),
+  VAULT_TRANSIT_MOUNT: Type.String({ default: 'transit', pattern: '^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$' }),
+  VAULT_TRANSIT_KEY: Type.String({ default: 'tokenizer-kek', pattern: '^[A-Za-z0-9_-]+$' }),
   VAULT_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),
   /** Path of the PEM CA bundle that signed Vault's TLS certificate (Vault's own variable name). */
   VAULT_CACERT: Type.Optional(Type.String({ minLength: 1 })),

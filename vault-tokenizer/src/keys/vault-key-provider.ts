@@ -192,6 +192,11 @@ export class VaultKeyProvider implements KeyProvider {
     if (this.closed) throw new KeyProviderUnavailableError('vault key provider is closed', 'unavailable');
     const token = this.token;
     if (token && Date.now() < token.refreshAt) return token.value;
+    return this.startRefresh();
+  }
+
+  /** One refresh at a time, shared by every caller waiting for a token. */
+  private startRefresh(): Promise<string> {
     if (!this.refreshing) {
       this.refreshing = this.refresh().finally(() => {
         this.refreshing = undefined;
@@ -204,7 +209,8 @@ export class VaultKeyProvider implements KeyProvider {
     const token = this.token;
     if (token?.renewable && !token.nearMaxTtl && Date.now() < token.expiresAt - 200) {
       try {
-        return await this.withRetry('renew-self', false, () => this.renew(token));
+        const renewed = await this.withRetry('renew-self', false, () => this.renew(token));
+        if (renewed) return renewed;
       } catch (err) {
         // A revoked or expired token cannot be renewed: a fresh login replaces it. Sealed or down: stop here.
         if (!(err instanceof KeyProviderUnavailableError && err.reason === 'forbidden')) throw err;
@@ -224,13 +230,16 @@ export class VaultKeyProvider implements KeyProvider {
     return auth.client_token;
   }
 
-  private async renew(token: TokenState): Promise<string> {
+  /** The renewed token, or undefined when Vault granted no time: the max TTL is reached and only a login helps. */
+  private async renew(token: TokenState): Promise<string | undefined> {
     const body = await this.client.write(
       'auth/token/renew-self',
       { increment: `${this.loginLeaseSeconds}s` },
       { headers: { 'X-Vault-Token': token.value } },
     );
     const auth = parseAuth(body, 'renew-self');
+    // Less than a second left before the max TTL: a lease of 0 here means "expiring", not "never expires".
+    if (auth.lease_duration < 1) return undefined;
     // Vault caps a renewal at the token's max TTL; a shorter lease than asked means that cap is near.
     const nearMaxTtl = auth.lease_duration < this.loginLeaseSeconds;
     this.setToken(auth.client_token || token.value, auth.lease_duration, auth.renewable, nearMaxTtl);
@@ -257,7 +266,9 @@ export class VaultKeyProvider implements KeyProvider {
       // Refresh in the background too, so an idle tokenizer keeps a live token.
       this.timer = setTimeout(
         () => {
-          this.ensureToken().catch((err: unknown) => {
+          // Refresh unconditionally: a timer may fire a millisecond before refreshAt by Date.now().
+          if (this.closed) return;
+          this.startRefresh().catch((err: unknown) => {
             this.log(`vault token refresh failed in the background: ${err instanceof Error ? err.message : 'error'}`);
           });
         },

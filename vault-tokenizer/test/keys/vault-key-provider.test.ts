@@ -1,0 +1,342 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CuttableProxy } from '@shop/shared/test-harness';
+import { KeyProviderUnavailableError } from '../../src/keys/key-provider.js';
+import { VaultKeyProvider } from '../../src/keys/vault-key-provider.js';
+import { VaultDouble } from '../vault-double/vault-double.js';
+import { keyProviderContract } from './key-provider-contract.js';
+import { openVaultTarget, realVaultConfigured, type VaultTarget } from './vault-target.js';
+
+const mode = realVaultConfigured() ? 'real Vault' : 'Vault double';
+
+function unavailable(reason: KeyProviderUnavailableError['reason']) {
+  return (err: unknown) => {
+    assert.ok(err instanceof KeyProviderUnavailableError, `expected KeyProviderUnavailableError, got ${String(err)}`);
+    assert.equal(err.reason, reason);
+    return true;
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const LOGIN = '/v1/auth/approle/login';
+const RENEW = '/v1/auth/token/renew-self';
+
+keyProviderContract(`VaultKeyProvider (${mode})`, async () => {
+  const target = await openVaultTarget();
+  return { provider: target.provider(), prefix: 'vault', close: () => target.close() };
+});
+
+describe(`VaultKeyProvider against ${mode}: authentication`, () => {
+  let target: VaultTarget;
+  before(async () => {
+    target = await openVaultTarget();
+  });
+  after(() => target.close());
+
+  it('sends the AppRole token on the first call after login, never a 403 for a token left unset (node-vault#166)', async () => {
+    const provider = target.provider();
+    const from = target.proxy.requests.length;
+    const key = await provider.generateKey();
+    assert.deepEqual(await provider.unwrapKey(key), key.plaintext);
+    const seen = target.proxy.requests.slice(from);
+    assert.deepEqual(
+      seen.map((r) => [r.path, r.hadToken, r.status]),
+      [
+        [LOGIN, false, 200],
+        [`/v1/${target.mount}/datakey/plaintext/${target.key}`, true, 200],
+        [`/v1/${target.mount}/decrypt/${target.key}`, true, 200],
+      ],
+    );
+  });
+
+  it('ignores VAULT_TOKEN and VAULT_PREFIX from the environment: only its AppRole token is used', async () => {
+    const saved = { token: process.env.VAULT_TOKEN, prefix: process.env.VAULT_PREFIX };
+    process.env.VAULT_TOKEN = 'hvs.ambient-token-from-the-environment';
+    process.env.VAULT_PREFIX = '/elsewhere';
+    let provider: VaultKeyProvider;
+    try {
+      provider = target.provider();
+    } finally {
+      for (const [name, value] of [
+        ['VAULT_TOKEN', saved.token],
+        ['VAULT_PREFIX', saved.prefix],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    const from = target.proxy.requests.length;
+    await provider.generateKey();
+    const [login, datakey] = target.proxy.requests.slice(from);
+    assert.equal(login?.path, LOGIN);
+    assert.equal(login?.hadToken, false);
+    assert.equal(datakey?.path, `/v1/${target.mount}/datakey/plaintext/${target.key}`);
+  });
+
+  it('answers forbidden for a transit key its policy does not grant (403 permission denied), after one fresh login at most', async () => {
+    const provider = target.provider({ key: 'a-key-the-tokenizer-policy-does-not-grant' });
+    const from = target.proxy.requests.length;
+    await assert.rejects(provider.generateKey(), unavailable('forbidden'));
+    const seen = target.proxy.requests.slice(from);
+    assert.ok(seen.filter((r) => r.path === LOGIN).length <= 2);
+    assert.ok(seen.filter((r) => r.status === 403).length <= 2, 'a 403 is not retried with backoff');
+  });
+
+  it('answers forbidden when the policy is withdrawn while running, and recovers when it is restored', async () => {
+    const provider = target.provider();
+    const key = await provider.generateKey();
+    target.deny();
+    try {
+      await assert.rejects(provider.unwrapKey(key), unavailable('forbidden'));
+      await assert.rejects(provider.generateKey(), unavailable('forbidden'));
+    } finally {
+      target.allow();
+    }
+    assert.deepEqual(await provider.unwrapKey(key), key.plaintext);
+  });
+
+  it('answers forbidden for a wrong secret id, and the error carries neither the secret id nor a token', async () => {
+    const wrong = 'wrong-secret-id-0123456789abcdef';
+    const provider = target.provider({ secretId: wrong });
+    const err = await provider.generateKey().then(
+      () => assert.fail('login with a wrong secret id succeeded'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof KeyProviderUnavailableError);
+    assert.equal(err.reason, 'forbidden');
+    const everything = `${err.message} ${err.stack} ${JSON.stringify(err)} ${JSON.stringify(Object.entries(err))}`;
+    assert.ok(!everything.includes(wrong), 'secret id leaked into the error');
+    assert.ok(!everything.includes(target.secretId), 'configured secret id leaked into the error');
+    assert.ok(!/hvs\.|X-Vault-Token/i.test(everything), 'token leaked into the error');
+  });
+
+  it('reads the secret id from VAULT_SECRET_ID_FILE at each login, and names the file when it is empty', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vault-secret-id-'));
+    try {
+      const file = path.join(dir, 'secret-id');
+      await fs.writeFile(file, `${target.secretId}\n`, { mode: 0o600 });
+      const provider = new VaultKeyProvider({
+        addr: target.proxy.url,
+        roleId: target.roleId,
+        secretIdFile: file,
+        mount: target.mount,
+        key: target.key,
+        ...(target.namespace ? { namespace: target.namespace } : {}),
+      });
+      const key = await provider.generateKey();
+      assert.deepEqual(await provider.unwrapKey(key), key.plaintext);
+      await provider.close();
+      await fs.writeFile(file, '');
+      const next = new VaultKeyProvider({
+        addr: target.proxy.url,
+        roleId: target.roleId,
+        secretIdFile: file,
+        mount: target.mount,
+        key: target.key,
+      });
+      await assert.rejects(next.generateKey(), (e: unknown) => {
+        assert.ok(e instanceof KeyProviderUnavailableError);
+        assert.match(e.message, /VAULT_SECRET_ID_FILE/);
+        return true;
+      });
+      await next.close();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe(`VaultKeyProvider against ${mode}: token lifetime`, () => {
+  let target: VaultTarget;
+  before(async () => {
+    // The double's role: token TTL 2 s, max TTL 5 s, so renewal and re-login happen within the test.
+    target = await openVaultTarget({ tokenTtl: 2, tokenMaxTtl: 5 });
+    if (target.tokenTtl > 10) {
+      throw new Error(
+        `the role's token TTL is ${target.tokenTtl}s: these tests need a short-lived test role, ` +
+          'e.g. TOKEN_TTL=2s TOKEN_MAX_TTL=5s vault/setup-approle.sh (see vault/README.md)',
+      );
+    }
+  });
+  after(() => target.close());
+
+  it('renews its token in the background before the TTL ends, even while idle', async () => {
+    const provider = target.provider();
+    const from = target.proxy.requests.length;
+    await provider.generateKey();
+    const login = target.proxy.requests.slice(from).find((r) => r.path === LOGIN);
+    assert.ok(login);
+    await sleep(target.tokenTtl * 1000 * 0.9);
+    const renewals = target.proxy.requests.slice(from).filter((r) => r.path === RENEW);
+    assert.ok(renewals.length >= 1, 'no renew-self before the TTL ran out');
+    assert.ok((renewals[0]?.at ?? 0) < login.at + target.tokenTtl * 1000, 'renewed after the token expired');
+    assert.equal(renewals[0]?.hadToken, true);
+    assert.equal(renewals[0]?.status, 200);
+    await sleep(target.tokenTtl * 1000 * 0.5);
+    // Past the first lease: the call still works without a new login, because the token was renewed.
+    const key = await provider.generateKey();
+    assert.deepEqual(await provider.unwrapKey(key), key.plaintext);
+    assert.equal(target.proxy.requests.slice(from).filter((r) => r.path === LOGIN).length, 1);
+    // Its background refresh would otherwise show up in the next test's request log.
+    await provider.close();
+  });
+
+  it('logs in again before the max TTL, so calls never meet an expired token', async () => {
+    const provider = target.provider();
+    const from = target.proxy.requests.length;
+    const key = await provider.generateKey();
+    const deadline = Date.now() + 15_000;
+    let logins = target.proxy.requests.slice(from).filter((r) => r.path === LOGIN);
+    while (logins.length < 2 && Date.now() < deadline) {
+      await sleep(250);
+      assert.deepEqual(await provider.unwrapKey(key), key.plaintext);
+      logins = target.proxy.requests.slice(from).filter((r) => r.path === LOGIN);
+    }
+    assert.equal(logins.length, 2, 'no second AppRole login happened');
+    const seen = target.proxy.requests.slice(from);
+    assert.ok(
+      seen.some((r) => r.path === RENEW && r.status === 200),
+      'the token was not renewed first',
+    );
+    assert.deepEqual(
+      seen.filter((r) => r.status === 403),
+      [],
+      'a call met an expired token',
+    );
+    if (target.double) {
+      assert.ok(
+        (logins[1]?.at ?? 0) > (logins[0]?.at ?? 0) + 3000,
+        'logged in again long before the max TTL: renewal was not used',
+      );
+      assert.ok(
+        (logins[1]?.at ?? 0) < (logins[0]?.at ?? 0) + 5000,
+        'the second login came after the first token reached its max TTL',
+      );
+    }
+    await provider.close();
+  });
+});
+
+describe(`VaultKeyProvider against ${mode}: faults`, () => {
+  let target: VaultTarget;
+  before(async () => {
+    target = await openVaultTarget();
+  });
+  after(() => target.close());
+  const datakeyPath = () => new RegExp(`^/v1/${target.mount}/datakey/plaintext/`);
+
+  it('retries a transient 500/502/429 with growing delays and then succeeds', async () => {
+    const provider = target.provider();
+    await provider.health();
+    target.proxy.inject(
+      { path: datakeyPath(), status: 500, body: { errors: ['internal error'] } },
+      { path: datakeyPath(), status: 502, body: { errors: ['upstream error'] } },
+      { path: datakeyPath(), status: 429, body: { errors: ['request path "x": rate limit quota exceeded'] } },
+    );
+    const from = target.proxy.requests.length;
+    const key = await provider.generateKey();
+    assert.deepEqual(await provider.unwrapKey(key), key.plaintext);
+    const attempts = target.proxy.requests.slice(from).filter((r) => datakeyPath().test(r.path));
+    assert.deepEqual(
+      attempts.map((r) => r.status),
+      [500, 502, 429, 200],
+    );
+    const gaps = attempts.slice(1).map((r, i) => r.at - (attempts[i]?.at ?? 0));
+    // Full jitter over 20, 40, 80 ms: each wait is at least half its step.
+    assert.ok(gaps[0] !== undefined && gaps[0] >= 9, `first backoff ${gaps[0]}ms`);
+    assert.ok(gaps[2] !== undefined && gaps[2] >= 39, `third backoff ${gaps[2]}ms`);
+  });
+
+  it('gives up after its retry budget with unavailable, never answering from anywhere else', async () => {
+    const provider = target.provider();
+    await provider.health();
+    target.proxy.inject({ path: datakeyPath(), status: 500, body: { errors: ['internal error'] }, times: 100 });
+    const from = target.proxy.requests.length;
+    try {
+      await assert.rejects(provider.generateKey(), unavailable('unavailable'));
+    } finally {
+      target.proxy.clear();
+    }
+    assert.equal(target.proxy.requests.slice(from).filter((r) => datakeyPath().test(r.path)).length, 4);
+  });
+
+  it('when Vault is sealed: answers sealed at once, without retries and without any fallback', async () => {
+    const provider = target.provider();
+    const key = await provider.generateKey();
+    target.seal();
+    const from = target.proxy.requests.length;
+    try {
+      await assert.rejects(provider.generateKey(), unavailable('sealed'));
+      await assert.rejects(provider.unwrapKey(key), unavailable('sealed'));
+      await assert.rejects(provider.rewrapKey(key), unavailable('sealed'));
+      assert.deepEqual(await provider.health(), { status: 'sealed', reason: 'vault is sealed' });
+    } finally {
+      target.unseal();
+    }
+    const transitCalls = target.proxy.requests.slice(from).filter((r) => r.path.startsWith(`/v1/${target.mount}/`));
+    assert.equal(transitCalls.length, 3, 'a sealed answer was retried');
+    assert.ok(transitCalls.every((r) => r.status === 503));
+    assert.deepEqual(await provider.unwrapKey(key), key.plaintext);
+  });
+
+  it('when Vault is down: answers unavailable, health says so, and it recovers when Vault is back', async () => {
+    const proxyPort = Number(new URL(target.proxy.url).port);
+    const cut = new CuttableProxy('127.0.0.1', proxyPort);
+    const port = await cut.start();
+    try {
+      const provider = target.provider({ addr: `http://127.0.0.1:${port}` });
+      const key = await provider.generateKey();
+      await cut.cut();
+      await assert.rejects(provider.unwrapKey(key), unavailable('unavailable'));
+      assert.equal((await provider.health()).status, 'unavailable');
+      await cut.restore();
+      assert.deepEqual(await provider.unwrapKey(key), key.plaintext);
+      assert.deepEqual(await provider.health(), { status: 'ok' });
+    } finally {
+      await cut.stop();
+    }
+  });
+
+  it('treats a Vault that accepts connections but never answers as unavailable within its budget', async () => {
+    const hung = new Set<net.Socket>();
+    const server = net.createServer((socket) => hung.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const provider = target.provider({
+        addr: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+        requestTimeoutMs: 150,
+        retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10, budgetMs: 1000 },
+      });
+      const started = Date.now();
+      await assert.rejects(provider.generateKey(), unavailable('unavailable'));
+      assert.ok(Date.now() - started < 2000);
+      assert.equal((await provider.health()).status, 'unavailable');
+    } finally {
+      for (const socket of hung) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('VaultKeyProvider against the Vault double: older Vault answers', () => {
+  let double: VaultDouble;
+  before(async () => {
+    double = new VaultDouble({ legacyNoContent: true });
+    await double.start();
+  });
+  after(() => double.stop());
+
+  it('reads the latest version after a rotate answered 204 with no body (Vault before 1.14)', async () => {
+    const provider = new VaultKeyProvider({ addr: double.url, roleId: double.roleId, secretId: double.secretId });
+    const old = await provider.generateKey();
+    assert.equal(await provider.rotate(), 2);
+    assert.equal(double.latestVersion(), 2);
+    await provider.setMinDecryptionVersion(2);
+    await assert.rejects(provider.unwrapKey(old), /too old/);
+    await provider.close();
+  });
+});
