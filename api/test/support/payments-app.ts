@@ -1,0 +1,136 @@
+import type { TestContext } from 'node:test';
+import { loadConfig } from '@shop/shared/config';
+import { createTestDatabase, TEST_REDIS_URL, uniqueName } from '@shop/shared/test-harness';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { type ApiDeps, buildApp } from '../../src/app.js';
+import { loadApiConfig } from '../../src/config.js';
+import { createDatabase, type Database } from '../../src/db/client.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { runtimeUrl } from '../../src/db/roles.js';
+import { cartItems, carts, products, users } from '../../src/db/schema/index.js';
+import { PaymentsConfigSchema } from '../../src/payments/payments-config.js';
+import { paymentsWiring } from '../../src/payments/payments-wiring.js';
+import type { PiiClient } from '../../src/pii/pii-client.js';
+import checkoutRoutes from '../../src/routes/checkout/index.js';
+import webhookRoutes from '../../src/routes/webhooks/index.js';
+import { requireRedis, TestClient } from '../helper.js';
+import { LogCapture } from './log-capture.js';
+
+/** A PiiClient that hands out opaque tokens and remembers nothing readable outside the test. */
+export class FakePii implements PiiClient {
+  readonly calls: { subjectId: string; fields: string[] }[] = [];
+  failWith: Error | undefined;
+  async tokenize(subjectId: string, items: { field: string; value: string }[]): Promise<string[]> {
+    if (this.failWith) throw this.failWith;
+    this.calls.push({ subjectId, fields: items.map((i) => i.field) });
+    return items.map((i) => `tok_${i.field}_${uniqueName('v')}`);
+  }
+  async blindIndex(field: string, value: string): Promise<string> {
+    return `bi_${field}_${Buffer.from(value.toLowerCase()).toString('hex').slice(0, 32)}`;
+  }
+}
+
+export interface PaymentsTestApp {
+  app: FastifyInstance;
+  /** Owner connection, for arranging and inspecting rows. */
+  db: Database;
+  ownerUrl: string;
+  logs: LogCapture;
+  pii: FakePii;
+  client(): TestClient;
+}
+
+/**
+ * The real api (`buildApp`, runtime role, Redis sessions, CSRF, rate limits) on a fresh
+ * migrated database, with the checkout and webhook routes registered on it when app.ts does
+ * not wire them yet. `stripeEnv` holds the STRIPE_* variables (e.g. a StripeDouble's `env()`).
+ */
+export async function buildPaymentsTestApp(
+  t: TestContext,
+  options: { stripeEnv?: Record<string, string>; deps?: Partial<ApiDeps>; pii?: FakePii | null } = {},
+): Promise<PaymentsTestApp> {
+  await requireRedis();
+  const database = await createTestDatabase('pay');
+  await runMigrations(database.url);
+  const redisPrefix = `${uniqueName('pay')}:`;
+  const config = loadApiConfig({
+    LOG_LEVEL: 'info',
+    DATABASE_URL: runtimeUrl(database.url),
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: redisPrefix,
+  });
+  const logs = new LogCapture();
+  const pii = options.pii === null ? undefined : (options.pii ?? new FakePii());
+  const app = await buildApp(config, { logStream: logs, ...(pii ? { pii } : {}), ...options.deps });
+  const wiring = paymentsWiring(loadConfig(PaymentsConfigSchema, options.stripeEnv ?? {}));
+  if (!app.hasRoute({ method: 'POST', url: '/api/checkout' })) await app.register(checkoutRoutes, wiring.checkout);
+  if (!app.hasRoute({ method: 'POST', url: '/api/webhooks/stripe' }))
+    await app.register(webhookRoutes, wiring.webhooks);
+  const owner = createDatabase(database.url);
+  t.after(async () => {
+    await app.close();
+    await owner.pool.end();
+    await database.drop();
+  });
+  await app.ready();
+  return {
+    app,
+    db: owner.db,
+    ownerUrl: database.url,
+    logs,
+    pii: pii ?? new FakePii(),
+    client: () => new TestClient(app),
+  };
+}
+
+/** Products with stock, priced in one currency. */
+export async function seedProducts(
+  db: Database,
+  items: { priceMinor: number; stock?: number; currency?: string }[],
+): Promise<string[]> {
+  const rows = await db
+    .insert(products)
+    .values(
+      items.map((p, i) => ({
+        sku: uniqueName(`sku${i}`),
+        name: `Product ${i}`,
+        description: 'A test product',
+        priceMinor: p.priceMinor,
+        currency: p.currency ?? 'EUR',
+        stock: p.stock ?? 100,
+      })),
+    )
+    .returning({ id: products.id });
+  return rows.map((r) => r.id);
+}
+
+/** Puts items straight into a user's cart (the cart routes belong to another test file). */
+export async function fillCart(db: Database, userId: string, lines: { productId: string; quantity: number }[]) {
+  let [cart] = await db.select().from(carts).where(eq(carts.userId, userId));
+  if (!cart) [cart] = await db.insert(carts).values({ userId }).returning();
+  if (!cart) throw new Error('cart insert failed');
+  const cartId = cart.id;
+  await db.delete(cartItems).where(eq(cartItems.cartId, cartId));
+  if (lines.length > 0) await db.insert(cartItems).values(lines.map((l) => ({ ...l, cartId })));
+}
+
+/** Signs a shopper up through the real route and returns their id. */
+export async function signedInShopper(client: TestClient, db: Database): Promise<string> {
+  const email = `shopper.${uniqueName('u')}@example.test`;
+  const res = await client.signup(email, 'correct horse battery staple', 'Test Shopper');
+  if (res.statusCode !== 201) throw new Error(`signup answered ${res.statusCode}: ${res.body}`);
+  const me = await client.request({ method: 'GET', url: '/api/me' });
+  const id = me.json<{ id: string }>().id;
+  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, id));
+  if (!user) throw new Error('signed-up user not found');
+  return id;
+}
+
+export const ADDRESS = {
+  name: 'Ada Lovelace',
+  line1: '12 St James Square',
+  city: 'London',
+  postalCode: 'SW1Y 4JH',
+  country: 'GB',
+};
