@@ -19,6 +19,7 @@ export function storefrontConfig(options: StorefrontBuildOptions = {}): InlineCo
     root,
     configFile: false,
     logLevel: 'warn',
+    mode: 'production',
     plugins: [
       react(),
       paymentPageIntegrity({
@@ -37,4 +38,21 @@ export function storefrontConfig(options: StorefrontBuildOptions = {}): InlineCo
       sourcemap: false,
     },
   };
+}
+
+/**
+ * Runs a production build whatever NODE_ENV the caller has (the test runner sets `test`):
+ * Vite picks package export conditions from NODE_ENV, and the inventory's SRI hashes must
+ * not depend on who built the page.
+ */
+export async function buildStorefrontBundle(options: StorefrontBuildOptions = {}): Promise<void> {
+  const { build } = await import('vite');
+  const previous = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build(storefrontConfig(options));
+  } finally {
+    if (previous === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = previous;
+  }
 }

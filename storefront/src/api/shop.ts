@@ -25,14 +25,18 @@ export interface CartLine {
   productId: string;
   name: string;
   unitPriceMinor: number;
+  currency: string;
   quantity: number;
   lineTotalMinor: number;
 }
 
 export interface Cart {
   items: CartLine[];
-  totalMinor: number;
-  currency: string;
+  /** Computed by the server; the storefront never adds prices up itself. */
+  subtotalMinor: number;
+  /** The cart's one currency; null while it is empty. */
+  currency: string | null;
+  itemCount: number;
 }
 
 export interface ShippingAddress {
@@ -63,12 +67,16 @@ export interface Order {
   totalMinor: number;
   currency: string;
   createdAt: string;
+  itemCount?: number;
+  paidAt?: string | null;
   cardBrand?: string | null;
   cardLast4?: string | null;
   items?: OrderLine[];
 }
 
 export const PAGE_SIZE = 12;
+/** The api's bounds for one cart line. */
+export const MAX_QUANTITY = 99;
 
 export async function listProducts(q: string, page: number): Promise<ProductPage> {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String((page - 1) * PAGE_SIZE) });
@@ -81,15 +89,16 @@ export async function getProduct(id: string): Promise<Product> {
 }
 
 export async function getCart(): Promise<Cart> {
-  return normaliseCart(await api.get('/api/cart'));
+  return (await api.get('/api/cart')) as Cart;
 }
 
-export async function addToCart(productId: string, quantity: number): Promise<Cart> {
-  return normaliseCart(await api.post('/api/cart/items', { productId, quantity }));
+/** Sets the line's quantity (the api sets, it does not add). */
+export async function setCartItem(productId: string, quantity: number): Promise<Cart> {
+  return (await api.post('/api/cart/items', { productId, quantity })) as Cart;
 }
 
 export async function removeFromCart(productId: string): Promise<Cart> {
-  return normaliseCart(await api.delete(`/api/cart/items/${encodeURIComponent(productId)}`));
+  return (await api.delete(`/api/cart/items/${encodeURIComponent(productId)}`)) as Cart;
 }
 
 export async function getMe(): Promise<User | null> {
@@ -129,18 +138,4 @@ export async function listOrders(): Promise<Order[]> {
 
 export async function getOrder(id: string): Promise<Order> {
   return (await api.get(`/api/orders/${encodeURIComponent(id)}`)) as Order;
-}
-
-// The cart answer is computed by the server; this only reads it defensively so a missing
-// optional field shows as empty rather than breaking the page.
-function normaliseCart(body: unknown): Cart {
-  const raw = (body ?? {}) as Partial<Cart> & { items?: Partial<CartLine>[] };
-  const items = (raw.items ?? []).map((line) => ({
-    productId: String(line.productId ?? ''),
-    name: String(line.name ?? ''),
-    unitPriceMinor: Number(line.unitPriceMinor ?? 0),
-    quantity: Number(line.quantity ?? 0),
-    lineTotalMinor: Number(line.lineTotalMinor ?? Number(line.unitPriceMinor ?? 0) * Number(line.quantity ?? 0)),
-  }));
-  return { items, totalMinor: Number(raw.totalMinor ?? 0), currency: String(raw.currency ?? 'EUR') };
 }

@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { type Cart, getCart, removeFromCart } from '../api/shop.js';
+import { type Cart, type CartLine, getCart, MAX_QUANTITY, removeFromCart, setCartItem } from '../api/shop.js';
 import { formatMoney } from '../components/money.js';
 import { useSession } from '../components/session.js';
 import { Empty, ErrorMessage, errorText, Loading } from '../components/status.js';
@@ -17,11 +17,11 @@ export function CartPage() {
     getCart().then(setCart, (err) => setError(errorText(err)));
   }, []);
 
-  async function onRemove(productId: string) {
+  async function change(productId: string, action: () => Promise<Cart>) {
     setBusy(productId);
     setError(null);
     try {
-      setCart(await removeFromCart(productId));
+      setCart(await action());
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -62,15 +62,21 @@ export function CartPage() {
                   <th scope="row">
                     <Link to={`/products/${line.productId}`}>{line.name}</Link>
                   </th>
-                  <td>{formatMoney(line.unitPriceMinor, cart.currency)}</td>
-                  <td>{line.quantity}</td>
-                  <td>{formatMoney(line.lineTotalMinor, cart.currency)}</td>
+                  <td>{formatMoney(line.unitPriceMinor, line.currency)}</td>
+                  <td>
+                    <QuantityForm
+                      line={line}
+                      disabled={busy === line.productId}
+                      onSet={(q) => change(line.productId, () => setCartItem(line.productId, q))}
+                    />
+                  </td>
+                  <td>{formatMoney(line.lineTotalMinor, line.currency)}</td>
                   <td>
                     <button
                       type="button"
                       className="secondary"
                       disabled={busy === line.productId}
-                      onClick={() => onRemove(line.productId)}
+                      onClick={() => change(line.productId, () => removeFromCart(line.productId))}
                       aria-label={`Remove ${line.name} from cart`}
                     >
                       Remove
@@ -84,7 +90,7 @@ export function CartPage() {
                 <th scope="row" colSpan={3}>
                   Total
                 </th>
-                <td className="total">{formatMoney(cart.totalMinor, cart.currency)}</td>
+                <td className="total">{formatMoney(cart.subtotalMinor, cart.currency ?? 'EUR')}</td>
                 <td />
               </tr>
             </tfoot>
@@ -106,5 +112,35 @@ export function CartPage() {
         </>
       )}
     </section>
+  );
+}
+
+function QuantityForm({ line, disabled, onSet }: { line: CartLine; disabled: boolean; onSet(q: number): void }) {
+  const [value, setValue] = useState(String(line.quantity));
+  useEffect(() => setValue(String(line.quantity)), [line.quantity]);
+  const inputId = `qty-${line.productId}`;
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    const q = Number.parseInt(value, 10);
+    if (q >= 1 && q <= MAX_QUANTITY && q !== line.quantity) onSet(q);
+  }
+  return (
+    <form className="quantity-form" onSubmit={onSubmit}>
+      <label htmlFor={inputId} className="visually-hidden">
+        Quantity of {line.name}
+      </label>
+      <input
+        id={inputId}
+        type="number"
+        inputMode="numeric"
+        min={1}
+        max={MAX_QUANTITY}
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+      />
+      <button type="submit" className="secondary" disabled={disabled}>
+        Update
+      </button>
+    </form>
   );
 }

@@ -132,12 +132,12 @@ export function CheckoutPage() {
                 <span>
                   {line.quantity} × {line.name}
                 </span>
-                <span>{formatMoney(line.lineTotalMinor, cart.currency)}</span>
+                <span>{formatMoney(line.lineTotalMinor, line.currency)}</span>
               </li>
             ))}
           </ul>
           <p className="total">
-            <span>Total</span> <span>{formatMoney(cart.totalMinor, cart.currency)}</span>
+            <span>Total</span> <span>{formatMoney(cart.subtotalMinor, cart.currency ?? 'EUR')}</span>
           </p>
         </aside>
       </div>

@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { addToCart, getProduct, type Product } from '../api/shop.js';
+import { getCart, getProduct, MAX_QUANTITY, type Product, setCartItem } from '../api/shop.js';
 import { formatMoney } from '../components/money.js';
 import { ErrorMessage, errorText, Loading } from '../components/status.js';
 import { useTitle } from '../components/use-title.js';
@@ -36,8 +36,13 @@ export function ProductPage() {
     setAdded(null);
     setAddError(null);
     try {
-      await addToCart(id, quantity);
-      setAdded(`${quantity} × ${product?.name ?? 'item'} added to your cart.`);
+      // The api sets a line's quantity: add to what the cart already holds.
+      const cart = await getCart();
+      const current = cart.items.find((line) => line.productId === id)?.quantity ?? 0;
+      const next = Math.min(MAX_QUANTITY, current + quantity);
+      const updated = await setCartItem(id, next);
+      const now = updated.items.find((line) => line.productId === id)?.quantity ?? next;
+      setAdded(`Added. Your cart now holds ${now} × ${product?.name ?? 'this product'}.`);
     } catch (err) {
       setAddError(errorText(err));
     } finally {
@@ -71,9 +76,9 @@ export function ProductPage() {
           type="number"
           inputMode="numeric"
           min={1}
-          max={99}
+          max={MAX_QUANTITY}
           value={quantity}
-          onChange={(e) => setQuantity(Math.min(99, Math.max(1, Number.parseInt(e.target.value, 10) || 1)))}
+          onChange={(e) => setQuantity(Math.min(MAX_QUANTITY, Math.max(1, Number.parseInt(e.target.value, 10) || 1)))}
         />
         <button type="submit" disabled={adding}>
           {adding ? 'Adding…' : 'Add to cart'}
