@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { allows, type PathRule, parsePolicy, renderTokenizerPolicy } from './hcl-policy.js';
 
 /**
  * A test double of HashiCorp Vault for exactly the calls the tokenizer makes, following
@@ -21,8 +22,8 @@ import type { AddressInfo } from 'node:net';
  *   POST /v1/<mount>/keys/<key>/rotate            -> { data: <key description> } (or 204, legacyNoContent)
  *   POST /v1/<mount>/keys/<key>/config            { min_decryption_version } -> { data } (or 204)
  *   GET  /v1/<mount>/keys/<key>                   -> { data: <key description> }
- * The token's policy grants only those transit paths for the one configured key, as
- * vault/tokenizer-policy.hcl does; anything else answers 403 permission denied.
+ * Tokens carry the policy that ships, vault/tokenizer-policy.hcl, parsed and enforced
+ * (exact paths, capabilities, allowed_parameters): anything else answers 403 permission denied.
  */
 export interface VaultDoubleOptions {
   mount?: string;
@@ -68,6 +69,7 @@ export class VaultDouble {
   /** When set, every token-authenticated path answers 403 (a policy detached from the role). */
   permissionDenied = false;
   private readonly legacyNoContent: boolean;
+  private readonly policy: PathRule[];
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly keys = new Map<string, TransitKey>();
   private server: http.Server | undefined;
@@ -80,6 +82,7 @@ export class VaultDouble {
     this.tokenTtl = options.tokenTtl ?? 3600;
     this.tokenMaxTtl = options.tokenMaxTtl ?? 4 * 3600;
     this.legacyNoContent = options.legacyNoContent ?? false;
+    this.policy = parsePolicy(renderTokenizerPolicy(this.mount, this.key));
     this.keys.set(this.key, { versions: [randomBytes(32)], createdAt: [now()], minDecryptionVersion: 1 });
   }
 
@@ -183,6 +186,9 @@ export class VaultDouble {
       if (entry && Date.now() >= entry.expiresAt) this.tokens.delete(token as string);
       return reply(403, { errors: ['permission denied'] });
     }
+    if (!allows(this.policy, req.method ?? '', path.slice('/v1/'.length), body)) {
+      return reply(403, { errors: ['permission denied'] });
+    }
 
     if (path === '/v1/auth/token/renew-self' && (req.method === 'POST' || req.method === 'PUT')) {
       const requested = parseDuration(body.increment) ?? this.tokenTtl;
@@ -212,7 +218,8 @@ export class VaultDouble {
     }
 
     const transit = this.route(path, req.method ?? '');
-    if (!transit || transit.key !== this.key) return reply(403, { errors: ['permission denied'] });
+    if (!transit) return reply(404, { errors: [] });
+    if (transit.key !== this.key) return reply(400, { errors: ['encryption key not found'] });
     const key = this.keys.get(transit.key) as TransitKey;
     switch (transit.op) {
       case 'datakey': {
@@ -250,9 +257,6 @@ export class VaultDouble {
         return reply(200, envelope({ data: describe(transit.key, key) }));
       }
       case 'config': {
-        const unknown = Object.keys(body).filter((k) => k !== 'min_decryption_version');
-        // The tokenizer's policy allows only min_decryption_version on this path (allowed_parameters).
-        if (unknown.length > 0) return reply(403, { errors: ['permission denied'] });
         const requested = Number(body.min_decryption_version);
         if (!Number.isInteger(requested) || requested < 0) {
           return reply(400, { errors: ['min_decryption_version must be an integer'] });
