@@ -16,9 +16,12 @@ import { redisPlugin } from './plugins/redis.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { sessionPlugin } from './plugins/sessions.js';
 import authRoutes from './routes/auth/index.js';
+import cartRoutes from './routes/cart/index.js';
 import docsRoutes from './routes/docs/index.js';
 import healthRoutes from './routes/health/index.js';
 import meRoutes from './routes/me/index.js';
+import orderRoutes from './routes/orders/index.js';
+import productRoutes from './routes/products/index.js';
 import type { SessionStore } from './sessions/session-store.js';
 
 /** What tests (and later services) can inject instead of what config would build. */
@@ -98,6 +101,9 @@ export async function buildApp(config: ApiConfig, deps: Partial<ApiDeps> = {}): 
   await app.register(docsRoutes);
   await app.register(authRoutes);
   await app.register(meRoutes);
+  await app.register(productRoutes);
+  await app.register(cartRoutes);
+  await app.register(orderRoutes);
 
   await app.register(notFoundPlugin);
   return app;

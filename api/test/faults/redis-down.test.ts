@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../helper.js';
+import { PrivateRedis } from '../support/private-redis.js';
+
+async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await sleep(100);
+  }
+  throw new Error('condition not met in time');
+}
+
+describe('Redis outage (login fails closed, recovers without restart)', () => {
+  it('answers login with 503 and a stable code while Redis is down, and logs in again when it returns', async (t) => {
+    const redis = new PrivateRedis();
+    await redis.start();
+    t.after(() => redis.stop());
+    const { client, app } = await buildTestApp(t, { env: { REDIS_URL: redis.url } });
+    const email = uniqueEmail();
+    const shopper = client();
+    assert.equal((await shopper.signup(email, STRONG_PASSWORD)).statusCode, 201);
+    await shopper.logout();
+    const token = await shopper.csrfToken();
+
+    await redis.stop();
+    const down = await shopper.request({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { 'x-csrf-token': token },
+      payload: { email, password: STRONG_PASSWORD },
+    });
+    assert.equal(down.statusCode, 503, down.body);
+    assert.ok(
+      ['session_store_unavailable', 'rate_limit_unavailable'].includes(down.json().error.code),
+      down.json().error.code,
+    );
+    // Without a cookie, the session store is not consulted: the fail-closed login limiter answers.
+    const fresh = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email, password: STRONG_PASSWORD },
+    });
+    assert.equal(fresh.statusCode, 503);
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 503);
+    assert.equal(ready.json().error.code, 'not_ready');
+    // Browsing without a session keeps working: the global limit fails open (README).
+    assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+
+    await redis.start();
+    await eventually(async () => (await app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200);
+    const again = client();
+    const login = await again.login(email, STRONG_PASSWORD);
+    assert.equal(login.statusCode, 200, login.body);
+    assert.equal((await again.request({ method: 'GET', url: '/api/me' })).statusCode, 200);
+  });
+});
