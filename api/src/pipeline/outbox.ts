@@ -1,0 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { outbox } from '../db/schema/pipeline.js';
+import type { ShopTx } from './database.js';
+
+/** Topics (AMQP routing keys) of order events. */
+export type OrderTopic = 'order.paid' | 'order.payment_failed' | 'order.refunded' | 'order.disputed';
+
+/** Payloads carry ids and amounts only: never personal data or card data. */
+export interface OrderEventPayload {
+  orderId: string;
+  [key: string]: string | number | boolean | null;
+}
+
+/**
+ * Records an event in the same transaction as the state change it announces: if the
+ * transaction rolls back, the event never existed; if it commits, the relay will deliver it.
+ */
+export async function writeOutbox(tx: ShopTx, topic: OrderTopic, payload: OrderEventPayload): Promise<string> {
+  // Chosen here, not by the database: the api's role may insert outbox rows but not read them.
+  const messageId = randomUUID();
+  await tx.insert(outbox).values({ messageId, topic, payload });
+  // Wakes the relay at commit (NOTIFY is transactional); polling covers a missed wake-up.
+  await tx.execute(sql`select pg_notify('shop_outbox', '')`);
+  return messageId;
+}

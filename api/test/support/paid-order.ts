@@ -1,0 +1,41 @@
+import { eq } from 'drizzle-orm';
+import type { Database } from '../../src/db/client.js';
+import { orders, outbox } from '../../src/db/schema/index.js';
+import type { TestClient } from './cookie-jar.js';
+import { ADDRESS, fillCart, seedProducts, signedInShopper } from './payments-app.js';
+import type { StripeDouble } from './stripe-double.js';
+
+/** A shopper checks out a cart through the real route: the order awaits payment. */
+export async function checkedOutOrder(
+  shopper: TestClient,
+  db: Database,
+  stripe: StripeDouble,
+  lines: { priceMinor: number; quantity: number; stock?: number }[] = [{ priceMinor: 2500, quantity: 1 }],
+): Promise<{ orderId: string; paymentIntentId: string; userId: string; productIds: string[] }> {
+  const userId = await signedInShopper(shopper, db);
+  const productIds = await seedProducts(
+    db,
+    lines.map((l) => ({ priceMinor: l.priceMinor, stock: l.stock ?? 100 })),
+  );
+  await fillCart(
+    db,
+    userId,
+    lines.map((l, i) => ({ productId: productIds[i] as string, quantity: l.quantity })),
+  );
+  const res = await shopper.request({ method: 'POST', url: '/api/checkout', payload: { shippingAddress: ADDRESS } });
+  if (res.statusCode !== 200) throw new Error(`checkout answered ${res.statusCode}: ${res.body}`);
+  const orderId = res.json<{ orderId: string }>().orderId;
+  const intent = [...stripe.intents.values()].find((i) => i.metadata.order_id === orderId);
+  if (!intent) throw new Error('no PaymentIntent for the order');
+  return { orderId, paymentIntentId: intent.id, userId, productIds };
+}
+
+export async function orderRow(db: Database, orderId: string) {
+  const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
+  if (!order) throw new Error(`order ${orderId} not found`);
+  return order;
+}
+
+export async function outboxRows(db: Database) {
+  return db.select().from(outbox).orderBy(outbox.id);
+}
