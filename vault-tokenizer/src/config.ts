@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@shop/shared/config';
 import Type, { type Static } from 'typebox';
+import { KeyProviderConfigSchema } from './keys/index.js';
 
 const SERVICE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = join(SERVICE_ROOT, '..');
@@ -9,7 +10,7 @@ export const REPO_ROOT = join(SERVICE_ROOT, '..');
 export const DEV_CERTS_DIR = join(REPO_ROOT, '.certs', 'internal-ca');
 
 /** The tokenizer's environment, validated once at boot; a bad value stops it, naming the variable. */
-export const TokenizerEnv = Type.Object({
+const ServiceEnv = Type.Object({
   TOKENIZER_HOST: Type.String({ default: '127.0.0.1' }),
   TOKENIZER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3100 }),
   /** Owner connection of the tokenizer's own database: migrations run with it at start. */
@@ -33,6 +34,9 @@ export const TokenizerEnv = Type.Object({
     { default: 'info' },
   ),
 });
+
+/** Service variables plus the key provider's (VAULT_* or TOKENIZER_LOCAL_KEK_FILE). */
+export const TokenizerEnv = Type.Object({ ...ServiceEnv.properties, ...KeyProviderConfigSchema.properties });
 
 export type TokenizerConfig = Static<typeof TokenizerEnv>;
 

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { loadPolicy, PolicyError, parsePolicy } from '../../src/policy/policy.js';
+import { POLICY_FILE } from '../helper.js';
+
+// The policy file is reviewed like code and refused at start when invalid (default deny otherwise).
+
+describe('policy file', () => {
+  it('holds the defaults the architecture states', async () => {
+    const policy = await loadPolicy(POLICY_FILE);
+    for (const f of ['email', 'name', 'phone', 'shipping_address']) {
+      assert.equal(policy.decide('api', f, 'tokenize'), 'allow');
+      assert.equal(policy.decide('api', f, 'detokenize'), 'deny');
+      assert.equal(policy.decide('api', f, 'reveal'), 'deny');
+      assert.equal(policy.decide('admin-portal', f, 'detokenize'), 'masked');
+      assert.equal(policy.decide('admin-portal', f, 'tokenize'), 'deny');
+    }
+    assert.equal(policy.decide('api', 'email', 'blind_index'), 'allow');
+    assert.deepEqual(policy.fieldsAllowed('order-worker', 'detokenize'), ['email', 'shipping_address']);
+    assert.equal(policy.decide('order-worker', 'name', 'detokenize'), 'deny');
+    assert.equal(policy.decide('stranger', 'email', 'tokenize'), 'deny');
+    assert.equal(policy.decide(undefined, 'email', 'tokenize'), 'deny');
+    assert.equal(policy.decide('api', 'ssn', 'tokenize'), 'deny');
+    assert.equal(policy.decide('api', '__proto__', 'tokenize'), 'deny');
+  });
+
+  it('is refused when a rule has an unknown decision, an unknown operation or a missing operation', async () => {
+    const doc = JSON.parse(await readFile(POLICY_FILE, 'utf8'));
+    const bad1 = structuredClone(doc);
+    bad1.callers.api.email.detokenize = 'sometimes';
+    assert.throws(() => parsePolicy(bad1), PolicyError);
+    const bad2 = structuredClone(doc);
+    bad2.callers.api.email.export = 'allow';
+    assert.throws(() => parsePolicy(bad2), PolicyError);
+    const bad3 = structuredClone(doc);
+    delete bad3.callers.api.email.reveal;
+    assert.throws(() => parsePolicy(bad3), PolicyError);
+    const bad4 = structuredClone(doc);
+    bad4.callers.api.email.tokenize = 'masked';
+    assert.throws(() => parsePolicy(bad4), PolicyError, 'masked only makes sense for detokenize');
+    assert.throws(() => parsePolicy({ callers: {} }), /version/);
+  });
+});
