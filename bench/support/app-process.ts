@@ -1,0 +1,40 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const SERVER = fileURLToPath(new URL('./products-server.ts', import.meta.url));
+
+export interface AppProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts one app of the comparison in a child process and waits until it listens. */
+export async function startAppProcess(mode: 'hardened' | 'bare', env: Record<string, string>): Promise<AppProcess> {
+  const child: ChildProcess = fork(SERVER, [mode], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${mode} app did not start within 30 s`)), 30_000);
+    child.once('message', (m: { port?: number }) => {
+      clearTimeout(timer);
+      if (typeof m.port === 'number') resolve(m.port);
+      else reject(new Error(`${mode} app sent no port`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${mode} app exited with code ${code} before listening`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
