@@ -44,6 +44,9 @@ AUTO_ROTATE_PERIOD=${AUTO_ROTATE_PERIOD:-8760h}
 OUT_DIR=${OUT_DIR:-/vault/approle}
 OUT_OWNER=${OUT_OWNER:-}
 WAIT_SECONDS=${WAIT_SECONDS:-60}
+# Optional fixed role id (an identifier, not a secret), so compose.yaml can pass the same
+# value to the tokenizer as VAULT_ROLE_ID; unset, Vault's generated role id is kept.
+ROLE_ID=${ROLE_ID:-}
 
 fail() {
   echo "setup-approle: $*" >&2
@@ -103,6 +106,9 @@ set -- token_policies="$POLICY_NAME" token_no_default_policy=true token_type=ser
 [ -z "$TOKEN_BOUND_CIDRS" ] || set -- "$@" token_bound_cidrs="$TOKEN_BOUND_CIDRS"
 [ -z "$SECRET_ID_BOUND_CIDRS" ] || set -- "$@" secret_id_bound_cidrs="$SECRET_ID_BOUND_CIDRS"
 vault write "auth/$APPROLE_MOUNT/role/$ROLE_NAME" "$@" >/dev/null
+if [ -n "$ROLE_ID" ]; then
+  vault write "auth/$APPROLE_MOUNT/role/$ROLE_NAME/role-id" role_id="$ROLE_ID" >/dev/null
+fi
 echo "setup-approle: role $ROLE_NAME written (token ttl $TOKEN_TTL, max ttl $TOKEN_MAX_TTL)"
 
 # 4. Role id and a fresh secret id, each written whole then renamed, mode 0600.

@@ -24,7 +24,7 @@ const dir = process.env.FAKE_VAULT_DIR;
 const statePath = path.join(dir, 'state.json');
 const state = fs.existsSync(statePath)
   ? JSON.parse(fs.readFileSync(statePath, 'utf8'))
-  : { secrets: [], auths: [], keys: {}, policies: {}, roles: {}, accessors: [], counter: 0 };
+  : { secrets: [], auths: [], keys: {}, policies: {}, roles: {}, roleIds: {}, accessors: [], counter: 0 };
 const args = process.argv.slice(2);
 const stdin = args.includes('-') ? fs.readFileSync(0, 'utf8') : '';
 fs.appendFileSync(path.join(dir, 'calls.jsonl'), JSON.stringify({ args, stdin, token: process.env.VAULT_TOKEN || null }) + '\\n');
@@ -65,7 +65,9 @@ switch (cmd) {
       if (!key) done(2);
       done(0, flags.field ? String(key[flags.field]) : 'Key Value');
     }
-    if ((m = /^auth\\/([^/]+)\\/role\\/([^/]+)\\/role-id$/.exec(pos[0])) && flags.field === 'role_id') done(0, 'role-id-of-' + m[2]);
+    if ((m = /^auth\\/([^/]+)\\/role\\/([^/]+)\\/role-id$/.exec(pos[0])) && flags.field === 'role_id') {
+      done(0, state.roleIds[m[2]] || 'role-id-of-' + m[2]);
+    }
     break;
   case 'write':
     if ((m = /^([^/]+)\\/keys\\/([^/]+)$/.exec(pos[0])) && pos[1] === '-') {
@@ -77,6 +79,7 @@ switch (cmd) {
       done();
     }
     if ((m = /^auth\\/([^/]+)\\/role\\/([^/]+)$/.exec(pos[0]))) { state.roles[m[2]] = kv; done(); }
+    if ((m = /^auth\\/([^/]+)\\/role\\/([^/]+)\\/role-id$/.exec(pos[0])) && kv.role_id) { state.roleIds[m[2]] = kv.role_id; done(); }
     if (/^auth\\/[^/]+\\/role\\/[^/]+\\/secret-id$/.test(pos[0]) && flags.f && flags.field === 'secret_id') {
       state.counter += 1;
       state.accessors.push('accessor-' + state.counter);
@@ -214,6 +217,13 @@ describe('vault/setup-approle.sh', () => {
       (c) => c.args[0] === 'write' && c.args[1] === 'transit/keys/tokenizer-kek' && c.args[2] === '-',
     );
     assert.equal(keyCreations.length, 1);
+  });
+
+  it('sets the role id it is given, so compose can hand the same value to the tokenizer', async () => {
+    const vault = await vaultSandbox();
+    const result = await vault.run({ ROLE_ID: 'tokenizer-role-id-from-compose' });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await fs.readFile(path.join(vault.out, 'role-id'), 'utf8'), 'tokenizer-role-id-from-compose');
   });
 
   it('uses the mount and key names it is given, in the paths and in the policy', async () => {
