@@ -1,0 +1,127 @@
+import type { TestContext } from 'node:test';
+import { loadConfig } from '@shop/shared/config';
+import { createTestDatabase, TEST_REDIS_URL, uniqueName } from '@shop/shared/test-harness';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadApiConfig } from '../../src/config.js';
+import { createDatabase, type Database } from '../../src/db/client.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { runtimeUrl } from '../../src/db/roles.js';
+import { seedCatalogue } from '../../src/db/seed/seed-catalogue.js';
+import { PaymentsConfigSchema } from '../../src/payments/payments-config.js';
+import { paymentsWiring } from '../../src/payments/payments-wiring.js';
+import { createRedisClient } from '../../src/plugins/redis.js';
+import { storefrontPlugin } from '../../src/plugins/storefront.js';
+import cartRoutes from '../../src/routes/cart/index.js';
+import checkoutRoutes from '../../src/routes/checkout/index.js';
+import cspReportRoutes from '../../src/routes/csp-reports/index.js';
+import orderRoutes from '../../src/routes/orders/index.js';
+import webhookRoutes from '../../src/routes/webhooks/index.js';
+import { requireRedis } from '../helper.js';
+import { LogCapture } from './log-capture.js';
+import { FakePii } from './payments-app.js';
+import { StripeDouble } from './stripe-double.js';
+
+export interface StorefrontStackOptions {
+  /** A storefront build (storefront/dist or a test's own build); absent: api only. */
+  distDir?: string;
+  /** true: Stripe keys pointing at a Stripe API double; false: payments not configured. */
+  payments: boolean;
+  /** Environment overrides for the api. */
+  env?: Record<string, string>;
+}
+
+export interface StorefrontApp {
+  app: FastifyInstance;
+  /** Owner connection, for inspecting rows. */
+  db: Database;
+  logs: LogCapture;
+  stripe: StripeDouble | undefined;
+}
+
+export interface StorefrontStack extends StorefrontApp {
+  /** Base URL as a browser uses it, e.g. http://127.0.0.1:41234 */
+  url: string;
+  webhookUrl: string;
+}
+
+/**
+ * The whole shop as `npm start` serves it: buildApp, the storefront plugin, CSP reports and
+ * the payment routes (each registered here only while app.ts does not register it yet), on a
+ * fresh migrated and seeded database and a unique Redis prefix. Not yet listening or ready.
+ * Everything is closed, dropped and deleted in `t.after`.
+ */
+export async function buildStorefrontApp(
+  t: Pick<TestContext, 'after'>,
+  options: StorefrontStackOptions,
+): Promise<StorefrontApp> {
+  await requireRedis();
+  const database = await createTestDatabase('sf');
+  await runMigrations(database.url);
+  const owner = createDatabase(database.url);
+  await seedCatalogue(owner.db);
+  const stripe = options.payments ? await new StripeDouble().start() : undefined;
+  const stripeEnv = stripe?.env() ?? {};
+  const redisPrefix = `${uniqueName('sf')}:`;
+  const config = loadApiConfig({
+    LOG_LEVEL: 'info',
+    DATABASE_URL: runtimeUrl(database.url),
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: redisPrefix,
+    ...options.env,
+  });
+  const logs = new LogCapture();
+  // The tokenizer runs as its own mTLS service (tested in vault-tokenizer/); the shop's
+  // browser tests use the api's test tokenizer client, which keeps no readable value.
+  const app = await buildApp(config, { logStream: logs, pii: new FakePii() });
+  const wiring = paymentsWiring(loadConfig(PaymentsConfigSchema, stripeEnv));
+  if (!app.hasRoute({ method: 'GET', url: '/api/cart' })) await app.register(cartRoutes);
+  if (!app.hasRoute({ method: 'GET', url: '/api/orders' })) await app.register(orderRoutes);
+  if (!app.hasRoute({ method: 'POST', url: '/api/checkout' })) await app.register(checkoutRoutes, wiring.checkout);
+  if (!app.hasRoute({ method: 'POST', url: '/api/webhooks/stripe' })) {
+    await app.register(webhookRoutes, wiring.webhooks);
+  }
+  if (!app.hasRoute({ method: 'POST', url: '/api/csp-reports' })) await app.register(cspReportRoutes);
+  if (options.distDir) await app.register(storefrontPlugin, { distDir: options.distDir });
+  t.after(async () => {
+    await app.close();
+    await stripe?.stop();
+    await owner.pool.end();
+    await deletePrefix(redisPrefix);
+    await database.drop();
+  });
+  return { app, db: owner.db, logs, stripe };
+}
+
+/** The shop on a spare loopback port, for browser tests. */
+export async function startStorefrontStack(
+  t: Pick<TestContext, 'after'>,
+  options: StorefrontStackOptions,
+): Promise<StorefrontStack> {
+  const stack = await buildStorefrontApp(t, options);
+  const { app } = stack;
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('the stack is not listening on a TCP port');
+  const url = `http://127.0.0.1:${address.port}`;
+  return { ...stack, url, webhookUrl: `${url}/api/webhooks/stripe` };
+}
+
+/** Deletes this stack's Redis keys (its own prefix only: the server is shared). */
+async function deletePrefix(prefix: string): Promise<void> {
+  const redis = createRedisClient(TEST_REDIS_URL);
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // Best effort: session and rate-limit keys expire anyway.
+  } finally {
+    redis.disconnect();
+  }
+}
