@@ -130,7 +130,7 @@ export class LocalKeyProvider implements KeyProvider {
     if (!kek) throw new KeyProviderUnavailableError(`local key file has no key version ${version}`, 'unavailable');
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', kek, iv);
-    // The version label is authenticated, so a ciphertext relabelled to another version fails.
+    // The version label is authenticated too (defence in depth: another version's key would fail anyway).
     cipher.setAAD(Buffer.from(`local:v${version}`));
     const body = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
     return { ciphertext: `local:v${version}:${body.toString('base64')}`, keyVersion: version };

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '@shop/shared/config';
 import { CuttableProxy } from '@shop/shared/test-harness';
+import { createKeyProvider, KeyProviderConfigSchema } from '../../src/keys/index.js';
 import { KeyProviderUnavailableError } from '../../src/keys/key-provider.js';
 import { VaultKeyProvider } from '../../src/keys/vault-key-provider.js';
 import { VaultDouble } from '../vault-double/vault-double.js';
@@ -337,6 +340,84 @@ describe('VaultKeyProvider against the Vault double: older Vault answers', () =>
     assert.equal(double.latestVersion(), 2);
     await provider.setMinDecryptionVersion(2);
     await assert.rejects(provider.unwrapKey(old), /too old/);
+    await provider.close();
+  });
+});
+
+describe('VaultKeyProvider over TLS (against the Vault double)', () => {
+  let dir: string;
+  let double: VaultDouble;
+  let caFile: string;
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vault-tls-'));
+    caFile = path.join(dir, 'vault.crt');
+    const keyFile = path.join(dir, 'vault.key');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=vault-double',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        keyFile,
+        '-out',
+        caFile,
+      ],
+      { stdio: 'ignore' },
+    );
+    double = new VaultDouble({
+      tls: { key: await fs.readFile(keyFile, 'utf8'), cert: await fs.readFile(caFile, 'utf8') },
+    });
+    await double.start();
+  });
+  after(async () => {
+    await double.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('verifies Vault against VAULT_CACERT', async () => {
+    const provider = createKeyProvider(
+      loadConfig(KeyProviderConfigSchema, {
+        VAULT_ADDR: double.url,
+        VAULT_ROLE_ID: double.roleId,
+        VAULT_SECRET_ID: double.secretId,
+        VAULT_CACERT: caFile,
+      }),
+      { log: () => {} },
+    );
+    const key = await provider.generateKey();
+    assert.deepEqual(await provider.unwrapKey(key), key.plaintext);
+    await provider.close();
+  });
+
+  it('refuses a Vault certificate it cannot verify even when VAULT_SKIP_VERIFY is set (no man in the middle)', async () => {
+    const saved = process.env.VAULT_SKIP_VERIFY;
+    process.env.VAULT_SKIP_VERIFY = 'true';
+    let provider: VaultKeyProvider;
+    try {
+      provider = new VaultKeyProvider({
+        addr: double.url,
+        roleId: double.roleId,
+        secretId: double.secretId,
+        retry: { attempts: 1 },
+      });
+    } finally {
+      if (saved === undefined) delete process.env.VAULT_SKIP_VERIFY;
+      else process.env.VAULT_SKIP_VERIFY = saved;
+    }
+    const before = double.requests.length;
+    await assert.rejects(provider.generateKey(), unavailable('unavailable'));
+    assert.equal(double.requests.length, before, 'a request reached the unverified server');
     await provider.close();
   });
 });

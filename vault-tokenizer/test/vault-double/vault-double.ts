@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { allows, type PathRule, parsePolicy, renderTokenizerPolicy } from './hcl-policy.js';
 
@@ -33,6 +34,8 @@ export interface VaultDoubleOptions {
   tokenMaxTtl?: number;
   /** Answer rotate and config with 204 and no body, as Vault before 1.14 did. */
   legacyNoContent?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM), as a production Vault listener does. */
+  tls?: { key: string; cert: string };
 }
 
 export interface RequestRecord {
@@ -70,6 +73,7 @@ export class VaultDouble {
   permissionDenied = false;
   private readonly legacyNoContent: boolean;
   private readonly policy: PathRule[];
+  private readonly tls: { key: string; cert: string } | undefined;
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly keys = new Map<string, TransitKey>();
   private server: http.Server | undefined;
@@ -83,19 +87,21 @@ export class VaultDouble {
     this.tokenMaxTtl = options.tokenMaxTtl ?? 4 * 3600;
     this.legacyNoContent = options.legacyNoContent ?? false;
     this.policy = parsePolicy(renderTokenizerPolicy(this.mount, this.key));
+    this.tls = options.tls;
     this.keys.set(this.key, { versions: [randomBytes(32)], createdAt: [now()], minDecryptionVersion: 1 });
   }
 
   async start(): Promise<string> {
-    this.server = http.createServer((req, res) => {
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.handle(req, res).catch(() => send(res, 500, { errors: ['internal error'] }));
-    });
+    };
+    this.server = this.tls ? https.createServer(this.tls, listener) : http.createServer(listener);
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
 
