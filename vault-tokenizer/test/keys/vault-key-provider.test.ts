@@ -117,6 +117,25 @@ describe(`VaultKeyProvider against ${mode}: authentication`, () => {
     assert.ok(!/hvs\.|X-Vault-Token/i.test(everything), 'token leaked into the error');
   });
 
+  it('makes one AppRole login for many concurrent first calls, not one each', async () => {
+    const provider = target.provider();
+    const from = target.proxy.requests.length;
+    const keys = await Promise.all(Array.from({ length: 20 }, () => provider.generateKey()));
+    assert.equal(new Set(keys.map((k) => k.ciphertext)).size, 20);
+    assert.equal(target.proxy.requests.slice(from).filter((r) => r.path === LOGIN).length, 1);
+  });
+
+  it('reports unavailable health when its AppRole login is refused, and refuses calls once closed', async () => {
+    const refused = target.provider({ secretId: 'not-the-secret-id' });
+    const health = await refused.health();
+    assert.equal(health.status, 'unavailable');
+    assert.match(health.status === 'ok' ? '' : health.reason, /approle login/);
+    const provider = target.provider();
+    const key = await provider.generateKey();
+    await provider.close();
+    await assert.rejects(provider.unwrapKey(key), unavailable('unavailable'));
+  });
+
   it('reads the secret id from VAULT_SECRET_ID_FILE at each login, and names the file when it is empty', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vault-secret-id-'));
     try {
