@@ -44,6 +44,8 @@ export interface RequestRecord {
   path: string;
   hadToken: boolean;
   status: number;
+  /** renew-self only: the lease the double granted, in seconds. */
+  leaseGranted?: number;
 }
 
 interface TokenEntry {
@@ -201,6 +203,7 @@ export class VaultDouble {
       const remainingToMax = Math.floor((entry.maxExpiresAt - Date.now()) / 1000);
       const granted = Math.max(0, Math.min(requested, remainingToMax));
       entry.expiresAt = Math.min(Date.now() + requested * 1000, entry.maxExpiresAt);
+      record.leaseGranted = granted;
       const warnings =
         granted < requested
           ? [`TTL of "${requested}s" exceeded the effective max_ttl of "${granted}s"; TTL value is capped accordingly`]
