@@ -5,6 +5,8 @@ const SERVER = fileURLToPath(new URL('./products-server.ts', import.meta.url));
 
 export interface AppProcess {
   url: string;
+  /** CPU time (user + system, microseconds) the app process has used so far. */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,16 @@ export async function startAppProcess(mode: 'hardened' | 'bare', env: Record<str
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    cpuMicros: () =>
+      new Promise<number>((resolve, reject) => {
+        const onMessage = (m: { cpuMicros?: number }) => {
+          if (typeof m.cpuMicros !== 'number') return;
+          child.off('message', onMessage);
+          resolve(m.cpuMicros);
+        };
+        child.on('message', onMessage);
+        if (!child.send('cpu')) reject(new Error(`${mode} app did not take the cpu request`));
+      }),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

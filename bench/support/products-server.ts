@@ -2,7 +2,7 @@
  * One app under load, in its own process so the load generator never shares its event loop.
  * Usage (forked by bench/support/app-process.ts): products-server.ts <hardened|bare>
  * Environment: BENCH_DATABASE_URL (runtime role), BENCH_REDIS_URL, BENCH_REDIS_PREFIX.
- * Sends { port } to the parent once listening; closes on SIGTERM.
+ * Sends { port } to the parent once listening, { cpuMicros } when sent 'cpu'; closes on SIGTERM.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -54,6 +54,14 @@ await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 if (!address || typeof address === 'string') throw new Error('server has no TCP address');
 process.send?.({ port: address.port });
+// CPU time of this process on request: a per-request cost that, unlike req/s, does not
+// depend on what else the machine is running at the time.
+process.on('message', (m) => {
+  if (m === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpuMicros: user + system });
+  }
+});
 process.once('SIGTERM', () => {
   void app.close().then(() => process.exit(0));
 });
