@@ -5,7 +5,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
  * belongs (token, field type, subject; or the subject a data key wraps), so a ciphertext
  * copied onto another row fails authentication instead of decrypting.
  */
-const IV_BYTES = 12;
+export const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export interface Sealed {
@@ -18,8 +18,9 @@ export class AuthenticationFailedError extends Error {
   override name = 'AuthenticationFailedError';
 }
 
-export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
-  const iv = randomBytes(IV_BYTES);
+/** `iv` may be supplied from a batch draw of random bytes; it must be fresh random bytes, never reused. */
+export function seal(key: Buffer, plaintext: Buffer, aad: Buffer, iv: Buffer = randomBytes(IV_BYTES)): Sealed {
+  if (iv.length !== IV_BYTES) throw new Error('AES-GCM needs a 12-byte IV');
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);

@@ -35,6 +35,8 @@ function dekAad(subjectId: string, kekId: string, version: number): Buffer {
 }
 
 export class KeyRing {
+  private activeKek: { id: string; until: number } | undefined;
+
   constructor(
     private readonly db: TokenizerDb,
     readonly provider: KeyProvider,
@@ -101,19 +103,28 @@ export class KeyRing {
   async subjectKey(subjectId: string, create: boolean): Promise<SubjectKeyRow | undefined> {
     const [row] = await this.db.select().from(subjectKeys).where(eq(subjectKeys.subjectId, subjectId));
     if (row || !create) return row;
-    const kekId = await this.activeKeyId('kek');
+    // The active KEK only changes through a KEK rotation, which keeps old KEKs readable, so a
+    // briefly stale id is harmless; re-reading it for every new subject is not free.
+    if (!this.activeKek || this.activeKek.until < Date.now()) {
+      this.activeKek = { id: await this.activeKeyId('kek'), until: Date.now() + 60_000 };
+    }
+    const kekId = this.activeKek.id;
     const dek = randomBytes(32);
+    let wrapped: Buffer;
     try {
-      const wrapped = await this.withProviderKey(kekId, (kek) => pack(seal(kek, dek, dekAad(subjectId, kekId, 1))));
-      await this.db
-        .insert(subjectKeys)
-        .values({ subjectId, kekId, wrappedDek: wrapped, dekVersion: 1 })
-        .onConflictDoNothing();
+      wrapped = await this.withProviderKey(kekId, (kek) => pack(seal(kek, dek, dekAad(subjectId, kekId, 1))));
     } finally {
       dek.fill(0);
     }
-    const [created] = await this.db.select().from(subjectKeys).where(eq(subjectKeys.subjectId, subjectId));
-    return created;
+    const [created] = await this.db
+      .insert(subjectKeys)
+      .values({ subjectId, kekId, wrappedDek: wrapped, dekVersion: 1 })
+      .onConflictDoNothing()
+      .returning();
+    if (created) return created;
+    // Another request created it first: use theirs.
+    const [existing] = await this.db.select().from(subjectKeys).where(eq(subjectKeys.subjectId, subjectId));
+    return existing;
   }
 
   /** Runs `fn` with the subject's data key. An erased subject has no key: there is nothing to unwrap. */

@@ -17,11 +17,19 @@ declare module 'fastify' {
  */
 export const callerIdentity = fp(
   async (app: FastifyInstance) => {
+    // A connection's peer certificate cannot change after the handshake (the server accepts
+    // TLS 1.3 only, which has no renegotiation), and parsing it is costly, so the name is
+    // read once per connection.
+    const names = new WeakMap<object, string | undefined>();
     app.decorateRequest('caller', undefined);
     app.addHook('onRequest', async (request) => {
       const socket = request.raw.socket as Partial<TLSSocket>;
-      request.caller =
-        typeof socket.getPeerCertificate === 'function' ? peerServiceName(socket as TLSSocket) : undefined;
+      if (typeof socket.getPeerCertificate !== 'function') {
+        request.caller = undefined;
+        return;
+      }
+      if (!names.has(socket)) names.set(socket, peerServiceName(socket as TLSSocket));
+      request.caller = names.get(socket);
     });
   },
   { name: 'caller-identity', fastify: '5.x' },

@@ -34,7 +34,7 @@ export const tokenizerCore = fp(
     const cache = new KeyCache(opts.keyCache);
     const keys = new KeyRing(opts.database.db, opts.provider, cache);
     app.decorate('tokenizer', {
-      tokens: new TokenService(opts.database.db, keys),
+      tokens: new TokenService(opts.database.db, opts.database.pool, keys),
       keys,
       audit: new AuditLog(opts.database.pool, app.log, opts.policy.version),
       policy: opts.policy,

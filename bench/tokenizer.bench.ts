@@ -1,0 +1,255 @@
+/**
+ * vault-tokenizer figures, side by side with the limit (the same AES-256-GCM work in a plain
+ * in-process loop, no TLS, no database, no audit):
+ *   - batch tokenize throughput (fields/s), batches of 1000 values, one subject per batch;
+ *   - single-token detokenize p50/p99 with 64 concurrent callers, each over its own mTLS connection;
+ *   - key-provider calls per 10,000 values (the provider is wrapped in a counter).
+ * Targets: >= 20,000 fields/s; p99 detokenize <= 10 ms; <= 10 provider calls per 10,000 values.
+ * The tokenizer runs in a child process on a spare port with throwaway certificates, on a
+ * fresh database of the shared PostgreSQL (dropped at the end).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import https from 'node:https';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DevCertificateAuthority } from '@shop/shared/mtls';
+import { createTestDatabase } from '@shop/shared/test-harness';
+
+const SERVER = fileURLToPath(new URL('./support/tokenizer-server.ts', import.meta.url));
+const POLICY = fileURLToPath(new URL('../vault-tokenizer/policy/policy.json', import.meta.url));
+const BATCH = 1000;
+const TOKENIZE_CONCURRENCY = 2;
+const TOKENIZE_SECONDS = 8;
+const DETOKENIZE_CALLERS = 64;
+const DETOKENIZE_SECONDS = 8;
+const TARGET_FIELDS_PER_S = 20_000;
+const TARGET_P99_MS = 10;
+const TARGET_CALLS_PER_10K = 10;
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+function post(port: number, agent: https.Agent, path: string, payload: unknown): Promise<Reply> {
+  const data = Buffer.from(JSON.stringify(payload));
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        servername: 'vault-tokenizer',
+        headers: { 'content-type': 'application/json', 'content-length': data.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function batchItems(n: number, seed: number) {
+  return Array.from({ length: n }, (_, i) =>
+    i % 2 === 0
+      ? { field: 'email', value: `customer.${seed}.${i}@example.net` }
+      : { field: 'name', value: `Customer ${seed} Number ${i}` },
+  );
+}
+
+/** The limit: the same per-value AES-256-GCM work (random IV, associated data) in a tight loop. */
+function plainLoop(seconds: number) {
+  const key = randomBytes(32);
+  const items = batchItems(BATCH, 0);
+  let fields = 0;
+  const until = Date.now() + seconds * 1000;
+  const sealed: { iv: Buffer; ct: Buffer; tag: Buffer; aad: Buffer }[] = [];
+  while (Date.now() < until) {
+    for (const [i, item] of items.entries()) {
+      const iv = randomBytes(12);
+      const aad = Buffer.from(`v1\u001ftok_${i}\u001f${item.field}\u001fsubject\u001f1`);
+      const c = createCipheriv('aes-256-gcm', key, iv);
+      c.setAAD(aad);
+      const ct = Buffer.concat([c.update(item.value, 'utf8'), c.final()]);
+      if (sealed.length < 1000) sealed.push({ iv, ct, tag: c.getAuthTag(), aad });
+    }
+    fields += items.length;
+  }
+  const latencies: number[] = [];
+  for (let round = 0; round < 20; round++) {
+    for (const s of sealed) {
+      const t0 = process.hrtime.bigint();
+      const d = createDecipheriv('aes-256-gcm', key, s.iv);
+      d.setAAD(s.aad);
+      d.setAuthTag(s.tag);
+      Buffer.concat([d.update(s.ct), d.final()]).toString('utf8');
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  return { fieldsPerS: fields / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function startServer(env: Record<string, string>): Promise<{ port: number; child: ChildProcess }> {
+  const child = fork(SERVER, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    // stdout carries the request and audit log lines (written, as in production, but not shown).
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('tokenizer did not start within 60 s')), 60_000);
+    child.once('message', (m: { port?: number }) => {
+      clearTimeout(timer);
+      if (typeof m.port === 'number') resolve(m.port);
+      else reject(new Error('tokenizer sent no port'));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tokenizer exited with code ${code} before listening`));
+    });
+  });
+  return { port, child };
+}
+
+function ask<T>(child: ChildProcess, message: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as T));
+    child.send(message);
+  });
+}
+
+export default async function run(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tokenizer-bench-'));
+  const ca = await new DevCertificateAuthority(join(dir, 'ca')).init();
+  await ca.issue('vault-tokenizer', { server: true });
+  await ca.issue('api');
+  await ca.issue('order-worker');
+  const db = await createTestDatabase('bench_tokenizer');
+  let server: { port: number; child: ChildProcess } | undefined;
+  const agents: https.Agent[] = [];
+  try {
+    server = await startServer({
+      BENCH_DB_URL: db.url,
+      BENCH_CA_DIR: ca.dir,
+      BENCH_KEK_FILE: join(dir, 'kek.json'),
+      BENCH_POLICY_FILE: POLICY,
+    });
+    const { port, child } = server;
+    const api = await ca.material('api');
+    const worker = await ca.material('order-worker');
+    const apiAgent = new https.Agent({ keepAlive: true, maxSockets: TOKENIZE_CONCURRENCY, ...api });
+    agents.push(apiAgent);
+
+    // 1. Batch tokenize: TOKENIZE_CONCURRENCY callers send 1000-value batches back to back.
+    let seed = 0;
+    const tokens: string[] = [];
+    const tokenizeBatch = async () => {
+      const s = seed++;
+      const res = await post(port, apiAgent, '/v1/tokenize', {
+        subjectId: `subject-${s}`,
+        items: batchItems(BATCH, s),
+      });
+      if (res.status !== 200) throw new Error(`tokenize answered ${res.status}: ${res.body.slice(0, 200)}`);
+      const got = (JSON.parse(res.body) as { tokens: string[] }).tokens;
+      // Keep the email tokens (even positions) for the detokenize phase.
+      for (let i = 0; i < got.length && tokens.length < 50_000; i += 2) tokens.push(got[i] as string);
+    };
+    for (let i = 0; i < 3; i++) await tokenizeBatch(); // warm-up: JIT, pool, first keys
+    const before = await ask<{ keyCalls: number }>(child, 'counts');
+    let fields = 0;
+    const started = Date.now();
+    const until = started + TOKENIZE_SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: TOKENIZE_CONCURRENCY }, async () => {
+        while (Date.now() < until) {
+          await tokenizeBatch();
+          fields += BATCH;
+        }
+      }),
+    );
+    const tokenizeSeconds = (Date.now() - started) / 1000;
+    const fieldsPerS = fields / tokenizeSeconds;
+
+    // 2. Single detokenize, 64 concurrent callers (one mTLS connection each), random tokens of many subjects.
+    const workerAgents = Array.from(
+      { length: DETOKENIZE_CALLERS },
+      () => new https.Agent({ keepAlive: true, maxSockets: 1, ...worker }),
+    );
+    agents.push(...workerAgents);
+    const latencies: number[] = [];
+    let detokenized = 0;
+    const callOnce = async (agent: https.Agent, record: boolean) => {
+      const token = tokens[Math.floor(Math.random() * tokens.length)];
+      const t0 = process.hrtime.bigint();
+      const res = await post(port, agent, '/v1/detokenize', { items: [{ token, field: 'email' }] });
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (res.status !== 200) throw new Error(`detokenize answered ${res.status}: ${res.body.slice(0, 200)}`);
+      if (record) latencies.push(ms);
+    };
+    await Promise.all(
+      workerAgents.map(async (a) => {
+        for (let i = 0; i < 5; i++) await callOnce(a, false);
+      }),
+    ); // connect + warm-up
+    const detokenizeUntil = Date.now() + DETOKENIZE_SECONDS * 1000;
+    await Promise.all(
+      workerAgents.map(async (a) => {
+        while (Date.now() < detokenizeUntil) {
+          await callOnce(a, true);
+          detokenized++;
+        }
+      }),
+    );
+    latencies.sort((a, b) => a - b);
+    const after = await ask<{ keyCalls: number }>(child, 'counts');
+    const values = fields + detokenized;
+    const callsPer10k = ((after.keyCalls - before.keyCalls) / values) * 10_000;
+
+    // 3. The limit, in this process, after the server has stopped competing for the cores.
+    const exited = new Promise((r) => child.once('exit', r));
+    child.send('stop');
+    await exited;
+    server = undefined;
+    const limit = plainLoop(3);
+
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    const verdict = (ok: boolean) => (ok ? 'target met' : 'TARGET MISSED');
+    console.log(
+      `tokenizer (mTLS + PostgreSQL + audit) vs plain in-process AES-256-GCM loop; ${cpus().length} cores, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (figures depend on what else the machine runs)`,
+    );
+    console.log(
+      `  batch tokenize:   ${fieldsPerS.toFixed(0)} fields/s  | limit ${limit.fieldsPerS.toFixed(0)} fields/s  | ratio ${(fieldsPerS / limit.fieldsPerS).toFixed(3)}  | target >= ${TARGET_FIELDS_PER_S}: ${verdict(fieldsPerS >= TARGET_FIELDS_PER_S)}`,
+    );
+    console.log(
+      `  detokenize x${DETOKENIZE_CALLERS}:  p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (${detokenized} calls, ${(detokenized / DETOKENIZE_SECONDS).toFixed(0)}/s)  | limit p50 ${(limit.p50 * 1000).toFixed(1)} µs, p99 ${(limit.p99 * 1000).toFixed(1)} µs  | p99 ratio ${(p99 / limit.p99).toFixed(0)}x  | target p99 <= ${TARGET_P99_MS} ms: ${verdict(p99 <= TARGET_P99_MS)}`,
+    );
+    console.log(
+      `  key-provider calls: ${after.keyCalls - before.keyCalls} for ${values} values = ${callsPer10k.toFixed(2)} per 10,000 values  | target <= ${TARGET_CALLS_PER_10K}: ${verdict(callsPer10k <= TARGET_CALLS_PER_10K)}`,
+    );
+  } finally {
+    for (const a of agents) a.destroy();
+    if (server) {
+      server.child.kill('SIGTERM');
+      await new Promise((r) => server?.child.once('exit', r));
+    }
+    await db.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
