@@ -209,7 +209,8 @@ describe(`VaultKeyProvider against ${mode}: token lifetime`, () => {
   });
 
   it('logs in again before the max TTL, so calls never meet an expired token', async () => {
-    const provider = target.provider();
+    const logged: string[] = [];
+    const provider = target.provider({ log: (message) => logged.push(message) });
     const from = target.proxy.requests.length;
     const key = await provider.generateKey();
     const deadline = Date.now() + 15_000;
@@ -248,6 +249,12 @@ describe(`VaultKeyProvider against ${mode}: token lifetime`, () => {
         (logins[1]?.at ?? 0) < (logins[0]?.at ?? 0) + 5500,
         'the second login came after the first token reached its max TTL',
       );
+    }
+    // Its lifecycle lines say what happened, never with a secret id or a token in them.
+    assert.ok(logged.some((m) => /approle login/.test(m)) && logged.some((m) => /renewed/.test(m)));
+    for (const line of logged) {
+      assert.ok(!line.includes(target.secretId), line);
+      assert.doesNotMatch(line, /hvs\.|s\.[A-Za-z0-9]{20}/, line);
     }
     await provider.close();
   });
