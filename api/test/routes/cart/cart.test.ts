@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { products } from '../../../src/db/schema/index.js';
 import { seedCatalogue } from '../../../src/db/seed/seed-catalogue.js';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../../helper.js';
+import { fuzzRoute } from '../../support/fuzz.js';
 
 interface CartBody {
   items: {
@@ -278,4 +279,12 @@ test('GET /api/cart, POST /api/cart/items, DELETE /api/cart/items/:productId', a
     const cart = (await client.request({ method: 'GET', url: '/api/cart' })).json<CartBody>();
     assert.equal(cart.subtotalMinor, product(0).priceMinor + 100);
   });
+
+  await t.test(
+    'passes the shared schema-driven fuzz with malformed JSON and wrong types (support/fuzz.ts)',
+    async () => {
+      await fuzzRoute(shop.app, shop.client(), { method: 'POST', url: '/api/cart/items' });
+      await fuzzRoute(shop.app, shop.client(), { method: 'GET', url: '/api/cart' });
+    },
+  );
 });

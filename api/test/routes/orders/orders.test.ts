@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { orderItems, orders, products } from '../../../src/db/schema/index.js';
 import { seedCatalogue } from '../../../src/db/seed/seed-catalogue.js';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../../helper.js';
+import { fuzzRoute } from '../../support/fuzz.js';
 
 interface OrderSummaryBody {
   id: string;
@@ -184,5 +185,9 @@ test('GET /api/orders and GET /api/orders/:id', async (t) => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  await t.test('passes the shared schema-driven fuzz of its query as a signed-in user (support/fuzz.ts)', async () => {
+    await fuzzRoute(shop.app, alice.client, { method: 'GET', url: '/api/orders' });
   });
 });

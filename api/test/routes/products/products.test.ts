@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { catalogueSeedRows, seedCatalogue } from '../../../src/db/seed/seed-catalogue.js';
 import { buildTestApp } from '../../helper.js';
+import { fuzzRoute } from '../../support/fuzz.js';
 
 interface ProductBody {
   id: string;
@@ -194,4 +195,11 @@ test('GET /api/products and GET /api/products/:id', async (t) => {
       { numRuns: 100 },
     );
   });
+
+  await t.test(
+    'passes the shared schema-driven fuzz of its query (support/fuzz.ts): no 5xx, no internals',
+    async () => {
+      await fuzzRoute(shop.app, shop.client(), { method: 'GET', url: '/api/products' });
+    },
+  );
 });
