@@ -361,6 +361,29 @@ describe(`VaultKeyProvider against ${mode}: faults`, () => {
   });
 });
 
+describe('VaultKeyProvider against the Vault double: secret id replaced while running', () => {
+  it('logs in with the new secret id from VAULT_SECRET_ID_FILE after the old one was destroyed, without a restart', async () => {
+    const double = new VaultDouble();
+    await double.start();
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vault-secret-id-rotation-'));
+    const file = path.join(dir, 'secret-id');
+    try {
+      await fs.writeFile(file, double.secretId, { mode: 0o600 });
+      const provider = new VaultKeyProvider({ addr: double.url, roleId: double.roleId, secretIdFile: file });
+      const key = await provider.generateKey();
+      // setup-approle.sh ran again: new secret id in the file, old one destroyed, old token revoked.
+      await fs.writeFile(file, double.issueSecretId());
+      double.revokeAllTokens();
+      assert.deepEqual(await provider.unwrapKey(key), key.plaintext);
+      assert.equal(double.count('/v1/auth/approle/login', 200), 2);
+      await provider.close();
+    } finally {
+      await double.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('VaultKeyProvider against the Vault double: older Vault answers', () => {
   let double: VaultDouble;
   before(async () => {

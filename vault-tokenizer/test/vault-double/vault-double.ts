@@ -66,7 +66,7 @@ export class VaultDouble {
   readonly mount: string;
   readonly key: string;
   readonly roleId = randomUUID();
-  readonly secretId = randomUUID();
+  secretId = randomUUID();
   readonly requests: RequestRecord[] = [];
   tokenTtl: number;
   tokenMaxTtl: number;
@@ -111,6 +111,12 @@ export class VaultDouble {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = undefined;
+  }
+
+  /** A new secret id replaces the old one, as when setup-approle.sh runs again and destroys the previous. */
+  issueSecretId(): string {
+    this.secretId = randomUUID();
+    return this.secretId;
   }
 
   /** Every token issued so far stops working, as after `vault token revoke`. */
