@@ -11,7 +11,15 @@ import { migrate, openRuntimeDatabase } from '../../vault-tokenizer/src/db/datab
 import { CountingKeyProvider, LocalKeyProvider } from '../../vault-tokenizer/src/keys/index.js';
 import { loadPolicy } from '../../vault-tokenizer/src/policy/policy.js';
 
-const { BENCH_DB_URL, BENCH_CA_DIR, BENCH_KEK_FILE, BENCH_POLICY_FILE } = process.env as Record<string, string>;
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (bench/tokenizer.bench.ts sets it)`);
+  return value;
+}
+const BENCH_DB_URL = env('BENCH_DB_URL');
+const BENCH_CA_DIR = env('BENCH_CA_DIR');
+const BENCH_KEK_FILE = env('BENCH_KEK_FILE');
+const BENCH_POLICY_FILE = env('BENCH_POLICY_FILE');
 
 const ca = new DevCertificateAuthority(BENCH_CA_DIR);
 await migrate(BENCH_DB_URL, 'tokenizer_runtime');
