@@ -122,6 +122,22 @@ describe('cart service', () => {
     assert.equal(cart.items.length, 1);
   });
 
+  it('keeps one currency under concurrent additions: the cart row lock serialises them', async () => {
+    for (let attempt = 0; attempt < 15; attempt++) {
+      const owner = anonymous();
+      // An existing, empty cart: creating one is already serialised by its unique key.
+      await setCartItem(seeded.db, owner, product(1).id, 1);
+      await removeCartItem(seeded.db, owner, product(1).id);
+      const results = await Promise.allSettled([
+        setCartItem(seeded.db, owner, product(0).id, 1),
+        setCartItem(seeded.db, owner, usdProductId, 1),
+      ]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, `attempt ${attempt}`);
+      const currencies = new Set((await loadCart(seeded.db, owner)).items.map((l) => l.currency));
+      assert.equal(currencies.size, 1);
+    }
+  });
+
   it('removes an item, and removing it again is not an error', async () => {
     const owner = anonymous();
     await setCartItem(seeded.db, owner, product(0).id, 1);
