@@ -1,0 +1,18 @@
+# Vault server configuration for compose.yaml. Storage on a private volume; the listener
+# is reachable only on the internal `vault` network (the tokenizer and the setup job).
+# TLS with a certificate from the internal CA: the tokenizer verifies it (VAULT_CACERT).
+ui = false
+disable_mlock = false
+
+storage "file" {
+  path = "/vault/file"
+}
+
+listener "tcp" {
+  address         = "0.0.0.0:8200"
+  tls_cert_file   = "/run/secrets/vault_cert"
+  tls_key_file    = "/run/secrets/vault_key"
+  tls_min_version = "tls12"
+}
+
+api_addr = "https://vault:8200"
