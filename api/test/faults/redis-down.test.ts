@@ -14,7 +14,7 @@ async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<voi
 }
 
 describe('Redis outage (login fails closed, recovers without restart)', () => {
-  it('answers login with 503 and a stable code while Redis is down, and logs in again when it returns', async (t) => {
+  it('answers login and signup with 503 and a stable code while Redis is down, and logs in again when it returns', async (t) => {
     const redis = new PrivateRedis();
     await redis.start();
     t.after(() => redis.stop());
@@ -44,6 +44,14 @@ describe('Redis outage (login fails closed, recovers without restart)', () => {
       payload: { email, password: STRONG_PASSWORD },
     });
     assert.equal(fresh.statusCode, 503);
+    assert.equal(fresh.json().error.code, 'rate_limit_unavailable');
+    const signup = await app.inject({
+      method: 'POST',
+      url: '/api/auth/signup',
+      payload: { email: uniqueEmail(), password: STRONG_PASSWORD, name: 'Down' },
+    });
+    assert.equal(signup.statusCode, 503);
+    assert.equal(signup.json().error.code, 'rate_limit_unavailable');
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     assert.equal(ready.statusCode, 503);
     assert.equal(ready.json().error.code, 'not_ready');

@@ -36,6 +36,12 @@ describe('CSRF on state-changing routes (ASVS 50.4.2 / OWASP synchronizer token)
     });
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().error.code, 'cross_origin_refused');
+    const opaque = await shopper.request({
+      method: 'POST',
+      url: '/api/auth/logout',
+      headers: { origin: 'null', 'x-csrf-token': token },
+    });
+    assert.equal(opaque.statusCode, 403, 'a sandboxed or file: page sends Origin: null');
     const fetchSite = await shopper.request({
       method: 'POST',
       url: '/api/auth/logout',
