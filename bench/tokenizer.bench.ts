@@ -25,6 +25,8 @@ const TOKENIZE_CONCURRENCY = 2;
 const TOKENIZE_SECONDS = 8;
 const DETOKENIZE_CALLERS = 64;
 const DETOKENIZE_SECONDS = 8;
+const PACED_PER_CALLER = 10;
+const PACED_SECONDS = 6;
 const TARGET_FIELDS_PER_S = 20_000;
 const TARGET_P99_MS = 10;
 const TARGET_CALLS_PER_10K = 10;
@@ -169,7 +171,8 @@ export default async function run(): Promise<void> {
       for (let i = 0; i < got.length && tokens.length < 50_000; i += 2) tokens.push(got[i] as string);
     };
     for (let i = 0; i < 3; i++) await tokenizeBatch(); // warm-up: JIT, pool, first keys
-    const before = await ask<{ keyCalls: number }>(child, 'counts');
+    // Provider calls are counted from the server's start, warm-up (first KEK) included.
+    const warmupValues = 3 * BATCH + DETOKENIZE_CALLERS * 5;
     let fields = 0;
     const started = Date.now();
     const until = started + TOKENIZE_SECONDS * 1000;
@@ -215,9 +218,38 @@ export default async function run(): Promise<void> {
       }),
     );
     latencies.sort((a, b) => a - b);
+
+    // 2b. The same 64 callers, paced (open loop): each sends PACED_PER_CALLER calls a second,
+    // timed from when the call was due (so a slow answer is not hidden by the caller waiting).
+    const paced: number[] = [];
+    let pacedCalls = 0;
+    const pacedUntil = Date.now() + PACED_SECONDS * 1000;
+    await Promise.all(
+      workerAgents.map(async (a, n) => {
+        const interval = 1000 / PACED_PER_CALLER;
+        let due = Date.now() + (n * interval) / DETOKENIZE_CALLERS;
+        const pending: Promise<void>[] = [];
+        while (due < pacedUntil) {
+          const wait = due - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          const scheduled = due;
+          const token = tokens[Math.floor(Math.random() * tokens.length)];
+          pending.push(
+            post(port, a, '/v1/detokenize', { items: [{ token, field: 'email' }] }).then((res) => {
+              if (res.status !== 200) throw new Error(`detokenize answered ${res.status}`);
+              paced.push(Date.now() - scheduled);
+              pacedCalls++;
+            }),
+          );
+          due += interval;
+        }
+        await Promise.all(pending);
+      }),
+    );
+    paced.sort((a, b) => a - b);
     const after = await ask<{ keyCalls: number }>(child, 'counts');
-    const values = fields + detokenized;
-    const callsPer10k = ((after.keyCalls - before.keyCalls) / values) * 10_000;
+    const values = warmupValues + fields + detokenized + pacedCalls;
+    const callsPer10k = (after.keyCalls / values) * 10_000;
 
     // 3. The limit, in this process, after the server has stopped competing for the cores.
     const exited = new Promise((r) => child.once('exit', r));
@@ -238,10 +270,14 @@ export default async function run(): Promise<void> {
       `  batch tokenize:   ${fieldsPerS.toFixed(0)} fields/s  | limit ${limit.fieldsPerS.toFixed(0)} fields/s  | ratio ${(fieldsPerS / limit.fieldsPerS).toFixed(3)}  | target >= ${TARGET_FIELDS_PER_S}: ${verdict(fieldsPerS >= TARGET_FIELDS_PER_S)}`,
     );
     console.log(
-      `  detokenize x${DETOKENIZE_CALLERS}:  p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (${detokenized} calls, ${(detokenized / DETOKENIZE_SECONDS).toFixed(0)}/s)  | limit p50 ${(limit.p50 * 1000).toFixed(1)} µs, p99 ${(limit.p99 * 1000).toFixed(1)} µs  | p99 ratio ${(p99 / limit.p99).toFixed(0)}x  | target p99 <= ${TARGET_P99_MS} ms: ${verdict(p99 <= TARGET_P99_MS)}`,
+      `  detokenize x${DETOKENIZE_CALLERS} back to back (saturation):  p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (${detokenized} calls, ${(detokenized / DETOKENIZE_SECONDS).toFixed(0)}/s)  | limit p50 ${(limit.p50 * 1000).toFixed(1)} µs, p99 ${(limit.p99 * 1000).toFixed(1)} µs  | p99 ratio ${(p99 / limit.p99).toFixed(0)}x  | target p99 <= ${TARGET_P99_MS} ms: ${verdict(p99 <= TARGET_P99_MS)}`,
+    );
+    const pacedP99 = percentile(paced, 99);
+    console.log(
+      `  detokenize x${DETOKENIZE_CALLERS} paced at ${PACED_PER_CALLER}/s each (${DETOKENIZE_CALLERS * PACED_PER_CALLER}/s offered, ${(pacedCalls / PACED_SECONDS).toFixed(0)}/s served): p50 ${percentile(paced, 50).toFixed(2)} ms, p99 ${pacedP99.toFixed(2)} ms (from the due time)  | p99 <= ${TARGET_P99_MS} ms: ${verdict(pacedP99 <= TARGET_P99_MS)}`,
     );
     console.log(
-      `  key-provider calls: ${after.keyCalls - before.keyCalls} for ${values} values = ${callsPer10k.toFixed(2)} per 10,000 values  | target <= ${TARGET_CALLS_PER_10K}: ${verdict(callsPer10k <= TARGET_CALLS_PER_10K)}`,
+      `  key-provider calls (generate + unwrap + rewrap, from start): ${after.keyCalls} for ${values} values = ${callsPer10k.toFixed(2)} per 10,000 values  | target <= ${TARGET_CALLS_PER_10K}: ${verdict(callsPer10k <= TARGET_CALLS_PER_10K)}`,
     );
   } finally {
     for (const a of agents) a.destroy();

@@ -36,6 +36,9 @@ export async function buildApp(deps: TokenizerDeps, opts: BuildOptions = {}): Pr
   const fastifyOptions: FastifyServerOptions & { https?: unknown } = {
     logger: opts.logStream ? { ...logger, stream: opts.logStream } : logger,
     bodyLimit: BODY_LIMIT,
+    // One line per request (on response, below) instead of Fastify's two: at thousands of
+    // calls a second the log stream is a measurable share of the CPU.
+    disableRequestLogging: true,
     connectionTimeout: 10_000,
     requestTimeout: 15_000,
     keepAliveTimeout: 65_000,
@@ -46,6 +49,12 @@ export async function buildApp(deps: TokenizerDeps, opts: BuildOptions = {}): Pr
 
   // Order a reviewer can read: error model, identity, core services, routes.
   await app.register(errorModel);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { req: request, caller: request.caller, res: reply, responseTime: reply.elapsedTime },
+      'request completed',
+    );
+  });
   await app.register(callerIdentity);
   await app.register(tokenizerCore, deps);
   app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'not_found', 'Not found'));
