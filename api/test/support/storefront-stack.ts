@@ -1,6 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import tls from 'node:tls';
 import { loadConfig } from '@shop/shared/config';
-import { createTestDatabase, TEST_REDIS_URL, uniqueName } from '@shop/shared/test-harness';
+import { createTestDatabase, freePort, TEST_REDIS_URL, uniqueName } from '@shop/shared/test-harness';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadApiConfig } from '../../src/config.js';
@@ -40,8 +46,10 @@ export interface StorefrontApp {
 }
 
 export interface StorefrontStack extends StorefrontApp {
-  /** Base URL as a browser uses it, e.g. http://127.0.0.1:41234 */
+  /** Base URL as a browser uses it, through the TLS front: https://127.0.0.1:<port> */
   url: string;
+  /** The api's own plain-HTTP listener (what the gateway talks to in production). */
+  directUrl: string;
   webhookUrl: string;
 }
 
@@ -93,18 +101,91 @@ export async function buildStorefrontApp(
   return { app, db: owner.db, logs, stripe };
 }
 
-/** The shop on a spare loopback port, for browser tests. */
+/**
+ * The shop on spare loopback ports for browser tests, behind a TLS front as the gateway puts
+ * it in production: browsers honour `Reporting-Endpoints` (so CSP reports are delivered) and
+ * `__Host-`/Secure cookies only on a secure origin. The certificate is self-signed, made by
+ * openssl for this run; the browser context accepts it (`ignoreHTTPSErrors`).
+ */
 export async function startStorefrontStack(
   t: Pick<TestContext, 'after'>,
   options: StorefrontStackOptions,
 ): Promise<StorefrontStack> {
-  const stack = await buildStorefrontApp(t, options);
+  const frontPort = await freePort();
+  const url = `https://127.0.0.1:${frontPort}`;
+  // The TLS front passes bytes through, so the api sees plain http: the browser's https
+  // origin is allowed explicitly, as ALLOWED_ORIGINS would list a deployment's public origin.
+  const stack = await buildStorefrontApp(t, { ...options, env: { ALLOWED_ORIGINS: url, ...options.env } });
   const { app } = stack;
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('the stack is not listening on a TCP port');
-  const url = `http://127.0.0.1:${address.port}`;
-  return { ...stack, url, webhookUrl: `${url}/api/webhooks/stripe` };
+  await startTlsFront(t, frontPort, address.port);
+  const directUrl = `http://127.0.0.1:${address.port}`;
+  return { ...stack, url, directUrl, webhookUrl: `${directUrl}/api/webhooks/stripe` };
+}
+
+async function startTlsFront(t: Pick<TestContext, 'after'>, port: number, targetPort: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'storefront-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'pipe' },
+    );
+  } catch (err) {
+    throw new Error(
+      `openssl could not make the test certificate (${(err as Error).message}): apt-get install -y openssl`,
+    );
+  }
+  const sockets = new Set<net.Socket>();
+  const server = tls.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
 }
 
 /** Deletes this stack's Redis keys (its own prefix only: the server is shared). */

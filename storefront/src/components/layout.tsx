@@ -1,10 +1,25 @@
-import { Link, NavLink, Outlet, useNavigate } from 'react-router';
+import { useEffect, useRef } from 'react';
+import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { logout } from '../api/shop.js';
 import { useSession } from './session.js';
 
 export function Layout() {
   const { user, setUser } = useSession();
   const navigate = useNavigate();
+  const location = useLocation();
+  const mainRef = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+  // A client-side page change is silent for screen readers and keeps the scroll position:
+  // move to the top and put focus on the new content, as a full page load would (WCAG 2.4.3).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every change of page.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    window.scrollTo(0, 0);
+    mainRef.current?.focus();
+  }, [location.pathname, location.search]);
   async function onLogout() {
     try {
       await logout();
@@ -56,7 +71,7 @@ export function Layout() {
           </ul>
         </nav>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={mainRef}>
         <Outlet />
       </main>
       <footer className="site-footer">

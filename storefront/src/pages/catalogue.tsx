@@ -78,7 +78,8 @@ export function CataloguePage() {
       {result && result.items.length > 0 && (
         <>
           <p className="result-count">
-            {result.total} {result.total === 1 ? 'product' : 'products'}
+            Showing {(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + result.items.length} of {result.total}{' '}
+            {result.total === 1 ? 'product' : 'products'}
           </p>
           <ul className="product-grid">
             {result.items.map((p) => (

@@ -122,7 +122,18 @@ export function CheckoutPage() {
               </button>
             </form>
           )}
-          {session?.publishableKey && <PaymentStep session={session} publishableKey={session.publishableKey} />}
+          {session?.publishableKey && (
+            <>
+              <section className="shipping-summary" aria-labelledby="shipping-done-title">
+                <h2 id="shipping-done-title">1. Shipping address</h2>
+                <p>
+                  {address.name}, {address.line1}
+                  {address.line2 ? `, ${address.line2}` : ''}, {address.postalCode} {address.city}, {address.country}
+                </p>
+              </section>
+              <PaymentStep session={session} publishableKey={session.publishableKey} />
+            </>
+          )}
         </div>
         <aside className="order-summary" aria-labelledby="summary-title">
           <h2 id="summary-title">Order summary</h2>

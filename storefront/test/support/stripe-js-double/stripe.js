@@ -65,7 +65,7 @@
               frame.name = '__privateStripeFrameDouble';
               frame.setAttribute('allow', 'payment *');
               frame.style.width = '100%';
-              frame.style.height = '260px';
+              frame.style.height = '170px';
               frame.style.border = '0';
               host.appendChild(frame);
               mountedFrame = frame;
