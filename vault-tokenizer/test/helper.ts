@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { DevCertificateAuthority, mtlsServerOptions } from '@shop/shared/mtls';
-import { createTestDatabase, freePort, type TestDatabase } from '@shop/shared/test-harness';
+import { CuttableProxy, createTestDatabase, freePort, type TestDatabase } from '@shop/shared/test-harness';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
@@ -32,6 +32,7 @@ export interface TokenizerHarness {
   /** Owner connection, for looking at what is stored and for attacks from inside the database. */
   owner: pg.Pool;
   provider: CountingKeyProvider;
+  databaseProxy: CuttableProxy | undefined;
   call(caller: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   close(): Promise<void>;
 }
@@ -40,6 +41,8 @@ export interface HarnessOptions {
   provider?: KeyProvider;
   logStream?: Writable;
   keyCache?: { ttlMs?: number; maxUses?: number };
+  /** Route the tokenizer's database connections through a proxy the test can cut. */
+  databaseProxy?: boolean;
 }
 
 /**
@@ -53,10 +56,21 @@ export async function startTokenizer(options: HarnessOptions = {}): Promise<Toke
   await Promise.all(CALLERS.map((c) => ca.issue(c)));
   const database = await createTestDatabase('tokenizer');
   await migrate(database.url, RUNTIME_ROLE);
+  let databaseProxy: CuttableProxy | undefined;
+  let runtimeUrl = database.url;
+  if (options.databaseProxy) {
+    const target = new URL(database.url);
+    databaseProxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
+    const proxyPort = await databaseProxy.start();
+    const proxied = new URL(database.url);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxyPort);
+    runtimeUrl = proxied.toString();
+  }
   const provider = new CountingKeyProvider(options.provider ?? new LocalKeyProvider({ file: join(dir, 'kek.json') }));
   const app = await buildApp(
     {
-      database: openRuntimeDatabase({ url: database.url, runtimeRole: RUNTIME_ROLE }),
+      database: openRuntimeDatabase({ url: runtimeUrl, runtimeRole: RUNTIME_ROLE }),
       provider,
       policy: await loadPolicy(POLICY_FILE),
       keyCache: {
@@ -88,6 +102,7 @@ export async function startTokenizer(options: HarnessOptions = {}): Promise<Toke
     database,
     owner,
     provider,
+    databaseProxy,
     call(caller, method, path, body, headers = {}) {
       const agent = agents.get(caller);
       if (!agent) throw new Error(`no certificate issued for ${caller}`);
@@ -96,6 +111,7 @@ export async function startTokenizer(options: HarnessOptions = {}): Promise<Toke
     async close() {
       for (const agent of agents.values()) agent.destroy();
       await app.close();
+      await databaseProxy?.stop();
       await owner.end();
       await database.drop();
       await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,5 @@
 import type { FastifyError, FastifyRequest } from 'fastify';
 import type { AuditEvent, AuditOperation } from '../../audit/audit-log.js';
-import { AuditUnavailableError } from '../../audit/audit-log.js';
 import { KeysUnavailableError, SubjectErasedError } from '../../crypto/key-ring.js';
 import {
   CallerUnknown,
@@ -39,12 +38,16 @@ export async function refuse(
   error: FastifyError,
   outcome: AuditEvent['outcome'] = 'denied',
 ): Promise<never> {
-  await request.server.tokenizer.audit.record({
-    caller: auditCaller(request),
-    outcome,
-    detail: error.code.toLowerCase(),
-    ...ctx,
-  });
+  try {
+    await request.server.tokenizer.audit.record({
+      caller: auditCaller(request),
+      outcome,
+      detail: error.code.toLowerCase(),
+      ...ctx,
+    });
+  } catch {
+    throw new StorageUnavailable();
+  }
   throw error;
 }
 
@@ -75,12 +78,7 @@ export async function audited<T>(request: FastifyRequest, ctx: Context, run: () 
   } catch (err) {
     const mapped = mapFailure(err);
     const outcome = mapped.statusCode && mapped.statusCode >= 500 ? 'failed' : 'refused';
-    try {
-      await refuse(request, ctx, mapped, outcome);
-    } catch (e) {
-      if (e instanceof AuditUnavailableError) throw new StorageUnavailable();
-      throw e;
-    }
+    await refuse(request, ctx, mapped, outcome);
   }
   // Fail closed: no data leaves before its audit row is durable.
   try {

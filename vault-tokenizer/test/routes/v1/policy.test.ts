@@ -37,6 +37,14 @@ describe('tokenizer policy', () => {
     assert.equal(res.status, 403);
     assert.equal(res.body.error.code, 'operation_denied');
     assert.ok(!JSON.stringify(res.body).includes('Lovelace'));
+    const reveal = await h.call(
+      'api',
+      'POST',
+      '/v1/detokenize',
+      { items: [emailItem()] },
+      { 'x-staff-identity': 'mallory', 'x-reveal-reason': 'pretending to be the admin portal' },
+    );
+    assert.equal(reveal.status, 403, 'reveal headers do not lift the api’s denial');
     const audit = await lastAudit('detokenize');
     assert.equal(audit.caller, 'api');
     assert.equal(audit.outcome, 'denied');

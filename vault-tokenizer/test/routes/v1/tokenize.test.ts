@@ -172,3 +172,41 @@ describe('POST /v1/detokenize with bad tokens', () => {
     assert.ok(!JSON.stringify(res.body).includes('example.net'));
   });
 });
+
+describe('token lifetime and concurrency', () => {
+  it('refuses a token past its expiry with token_expired', async () => {
+    const made = await h.call('api', 'POST', '/v1/tokenize', {
+      subjectId: 'cust-ttl',
+      items: [{ field: 'email', value: 'ttl@example.net' }],
+      ttlSeconds: 3600,
+    });
+    const token = made.body.tokens[0];
+    const fresh = await h.call('order-worker', 'POST', '/v1/detokenize', { items: [{ token, field: 'email' }] });
+    assert.equal(fresh.status, 200);
+    await h.owner.query("UPDATE tokens SET expires_at = now() - interval '1 second' WHERE token = $1", [token]);
+    const old = await h.call('order-worker', 'POST', '/v1/detokenize', { items: [{ token, field: 'email' }] });
+    assert.equal(old.status, 410);
+    assert.equal(old.body.error.code, 'token_expired');
+  });
+
+  it('gives one data key to a new subject tokenized by many concurrent requests, and every token reads back', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        h.call('api', 'POST', '/v1/tokenize', {
+          subjectId: 'cust-race',
+          items: [{ field: 'email', value: `race${i}@example.net` }],
+        }),
+      ),
+    );
+    assert.ok(results.every((r) => r.status === 200));
+    const keys = await h.owner.query("SELECT count(*)::int AS n FROM subject_keys WHERE subject_id = 'cust-race'");
+    assert.equal(keys.rows[0].n, 1);
+    const read = await h.call('order-worker', 'POST', '/v1/detokenize', {
+      items: results.map((r) => ({ token: r.body.tokens[0], field: 'email' })),
+    });
+    assert.deepEqual(
+      read.body.items.map((i: { value: string }) => i.value),
+      results.map((_, i) => `race${i}@example.net`),
+    );
+  });
+});
