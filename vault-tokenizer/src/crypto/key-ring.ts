@@ -36,6 +36,7 @@ function dekAad(subjectId: string, kekId: string, version: number): Buffer {
 
 export class KeyRing {
   private activeKek: { id: string; until: number } | undefined;
+  private readonly activeLookups = new Map<KeyPurpose, Promise<string>>();
 
   constructor(
     private readonly db: TokenizerDb,
@@ -55,8 +56,21 @@ export class KeyRing {
     }
   }
 
-  /** The active provider-wrapped key of a purpose, created on first use (one per purpose). */
-  async activeKeyId(purpose: KeyPurpose): Promise<string> {
+  /**
+   * The active provider-wrapped key of a purpose, created on first use (one per purpose).
+   * Concurrent first requests share one lookup, so a burst at start-up asks the provider
+   * for one key, not one per request.
+   */
+  activeKeyId(purpose: KeyPurpose): Promise<string> {
+    let pending = this.activeLookups.get(purpose);
+    if (!pending) {
+      pending = this.findOrCreateActiveKey(purpose).finally(() => this.activeLookups.delete(purpose));
+      this.activeLookups.set(purpose, pending);
+    }
+    return pending;
+  }
+
+  private async findOrCreateActiveKey(purpose: KeyPurpose): Promise<string> {
     const existing = await this.db
       .select({ id: providerWrappedKeys.id })
       .from(providerWrappedKeys)
@@ -81,7 +95,7 @@ export class KeyRing {
     }
     // Another replica created it first; ours is discarded.
     generated.plaintext.fill(0);
-    return this.activeKeyId(purpose);
+    return this.findOrCreateActiveKey(purpose);
   }
 
   /** Runs `fn` with the plaintext of a provider-wrapped key (KEK or blind-index key). */
