@@ -40,7 +40,7 @@ export async function refundOrder(db: ShopDb, stripe: Stripe | null, request: Re
     })
     .from(orders)
     .where(eq(orders.id, request.orderId));
-  if (!order || !order.paymentIntentId || !REFUNDABLE.has(order.status)) throw new RefundInvalidError();
+  if (!order?.paymentIntentId || !REFUNDABLE.has(order.status)) throw new RefundInvalidError();
   const remaining = order.totalMinor - order.refundedMinor;
   const amount = request.amountMinor ?? remaining;
   if (!Number.isSafeInteger(amount) || amount <= 0 || amount > remaining) throw new RefundInvalidError();

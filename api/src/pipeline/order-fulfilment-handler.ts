@@ -1,0 +1,90 @@
+import { and, eq, gte, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { products } from '../db/schema/catalogue.js';
+import { orderItems, orders } from '../db/schema/orders.js';
+import { processedMessages } from '../db/schema/pipeline.js';
+import type { ShopTx } from './database.js';
+import type { MailTransport } from './mail-transport.js';
+import type { MessageHandler } from './message-handler.js';
+import { type HandleOutcome, type PipelineMessage, PoisonMessageError } from './pipeline-message.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+class InsufficientStock extends Error {}
+
+/**
+ * The order-worker's handler: a paid order gets its stock reserved, becomes ready to ship and
+ * its confirmation mail is queued. Exactly-once in effect: the processed-messages row commits
+ * with the changes, so a redelivery or a relay duplicate finds it and changes nothing.
+ */
+export function createOrderFulfilmentHandler(deps: {
+  mail: MailTransport;
+  log: Pick<Logger, 'info' | 'warn'>;
+  consumerName?: string;
+}): MessageHandler {
+  const name = deps.consumerName ?? 'order-fulfilment';
+
+  async function fulfil(tx: ShopTx, orderId: string, messageId: string): Promise<void> {
+    const [order] = await tx
+      .select({ id: orders.id, status: orders.status, userId: orders.userId })
+      .from(orders)
+      .where(eq(orders.id, orderId))
+      .for('update');
+    if (!order) {
+      deps.log.warn({ orderId }, 'paid event for an unknown order ignored');
+      return;
+    }
+    // Refunded, cancelled or already fulfilled: nothing to do (events can arrive late).
+    if (order.status !== 'paid') return;
+    const items = await tx
+      .select({ productId: orderItems.productId, quantity: orderItems.quantity })
+      .from(orderItems)
+      .where(eq(orderItems.orderId, orderId));
+    try {
+      // A savepoint: a shortfall on any line undoes the reservations of the others.
+      await tx.transaction(async (sp) => {
+        for (const item of items) {
+          const reserved = await sp
+            .update(products)
+            .set({ stock: sql`${products.stock} - ${item.quantity}` })
+            .where(and(eq(products.id, item.productId), gte(products.stock, item.quantity)))
+            .returning({ id: products.id });
+          if (reserved.length === 0) throw new InsufficientStock();
+        }
+      });
+    } catch (err) {
+      if (!(err instanceof InsufficientStock)) throw err;
+      // Paid but not reservable: left `paid` for staff to restock or refund, never shipped short.
+      deps.log.warn({ orderId }, 'paid order cannot be reserved: out of stock, left for staff');
+      return;
+    }
+    await tx
+      .update(orders)
+      .set({ status: 'ready_to_ship', readyToShipAt: sql`now()` })
+      .where(and(eq(orders.id, orderId), eq(orders.status, 'paid')));
+    await deps.mail.send({
+      template: 'order_confirmation',
+      recipientUserId: order.userId,
+      orderId,
+      idempotencyKey: `order-confirmation-${orderId}`,
+    });
+    deps.log.info({ orderId, messageId }, 'order ready to ship');
+  }
+
+  return {
+    name,
+    async handle(tx: ShopTx, message: PipelineMessage): Promise<HandleOutcome> {
+      const first = await tx
+        .insert(processedMessages)
+        .values({ consumer: name, messageId: message.messageId })
+        .onConflictDoNothing()
+        .returning({ messageId: processedMessages.messageId });
+      if (first.length === 0) return 'duplicate';
+      const orderId = message.payload.orderId;
+      if (typeof orderId !== 'string' || !UUID.test(orderId)) throw new PoisonMessageError('order id missing');
+      if (message.topic === 'order.paid') await fulfil(tx, orderId, message.messageId);
+      // Other order events (failed, refunded, disputed) need no fulfilment step yet: recorded only.
+      return 'processed';
+    },
+  };
+}
