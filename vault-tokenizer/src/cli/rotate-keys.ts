@@ -5,7 +5,7 @@ import { createKeyProvider } from '../keys/index.js';
 import { rotateKeys } from '../rotation/key-rotation.js';
 
 /**
- * npm run rotate-keys -w vault-tokenizer [-- --raise-min-decryption-version]
+ * npm run rotate-keys -w vault-tokenizer [-- [--new-kek] [--raise-min-decryption-version]]
  * Same environment as the service. Safe to run while the tokenizer serves, and to re-run
  * after an interruption (it resumes).
  */
@@ -20,6 +20,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     const result = await rotateKeys(owner, provider, {
       raiseMinDecryptionVersion: argv.includes('--raise-min-decryption-version'),
+      newKek: argv.includes('--new-kek'),
       progress: (m) => console.log(m),
     });
     console.log(JSON.stringify(result));

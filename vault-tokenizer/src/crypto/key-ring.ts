@@ -35,7 +35,6 @@ function dekAad(subjectId: string, kekId: string, version: number): Buffer {
 }
 
 export class KeyRing {
-  private activeKek: { id: string; until: number } | undefined;
   private readonly activeLookups = new Map<KeyPurpose, Promise<string>>();
 
   constructor(
@@ -117,12 +116,9 @@ export class KeyRing {
   async subjectKey(subjectId: string, create: boolean): Promise<SubjectKeyRow | undefined> {
     const [row] = await this.db.select().from(subjectKeys).where(eq(subjectKeys.subjectId, subjectId));
     if (row || !create) return row;
-    // The active KEK only changes through a KEK rotation, which keeps old KEKs readable, so a
-    // briefly stale id is harmless; re-reading it for every new subject is not free.
-    if (!this.activeKek || this.activeKek.until < Date.now()) {
-      this.activeKek = { id: await this.activeKeyId('kek'), until: Date.now() + 60_000 };
-    }
-    const kekId = this.activeKek.id;
+    // Read every time (one indexed row; concurrent reads share one query), so new subjects
+    // move to a new KEK as soon as a rotation makes it active.
+    const kekId = await this.activeKeyId('kek');
     const dek = randomBytes(32);
     let wrapped: Buffer;
     try {
@@ -162,6 +158,57 @@ export class KeyRing {
   }
 
   /** Crypto-shredding: the subject's wrapped DEK is destroyed; its tokens can never be decrypted again. */
+  /**
+   * KEK rotation: creates a new KEK (provider `datakey`) and makes it the active one; the old
+   * KEK stays readable until no subject key refers to it.
+   */
+  async createActiveKek(): Promise<string> {
+    const generated = await this.callProvider('key generation', () => this.provider.generateKey());
+    const id = `kek_${randomUUID()}`;
+    await this.db.transaction(async (tx) => {
+      await tx
+        .update(providerWrappedKeys)
+        .set({ active: false })
+        .where(and(eq(providerWrappedKeys.purpose, 'kek'), eq(providerWrappedKeys.active, true)));
+      await tx.insert(providerWrappedKeys).values({
+        id,
+        purpose: 'kek',
+        providerKind: this.provider.kind,
+        ciphertext: generated.ciphertext,
+        keyVersion: generated.keyVersion,
+      });
+    });
+    this.cache.put(`pk:${id}`, generated.plaintext);
+    return id;
+  }
+
+  /**
+   * Re-wraps one subject's data key from its KEK onto `newKekId` (the DEK itself, and so
+   * every token, is unchanged). Compare-and-set on the old wrapped form: a concurrent erase
+   * or rewrap wins. Returns whether this call changed the row.
+   */
+  async rewrapSubjectKey(row: SubjectKeyRow, newKekId: string): Promise<boolean> {
+    const { subjectId, kekId, wrappedDek, dekVersion, erasedAt } = row;
+    if (erasedAt || !kekId || !wrappedDek || kekId === newKekId) return false;
+    const dek = await this.withProviderKey(kekId, (kek) =>
+      open(kek, unpack(wrappedDek), dekAad(subjectId, kekId, dekVersion)),
+    );
+    let rewrapped: Buffer;
+    try {
+      rewrapped = await this.withProviderKey(newKekId, (kek) =>
+        pack(seal(kek, dek, dekAad(subjectId, newKekId, dekVersion))),
+      );
+    } finally {
+      dek.fill(0);
+    }
+    const updated = await this.db
+      .update(subjectKeys)
+      .set({ kekId: newKekId, wrappedDek: rewrapped })
+      .where(and(eq(subjectKeys.subjectId, subjectId), eq(subjectKeys.wrappedDek, wrappedDek)))
+      .returning({ subjectId: subjectKeys.subjectId });
+    return updated.length === 1;
+  }
+
   // A subject never seen before gets an erased tombstone, so no value can be stored for it later.
   async eraseSubject(subjectId: string): Promise<void> {
     const erased = { wrappedDek: null, kekId: null, erasedAt: new Date() };

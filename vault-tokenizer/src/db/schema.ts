@@ -42,6 +42,8 @@ export const keyRotations = pgTable('key_rotations', {
   rewrapped: integer('rewrapped').notNull().default(0),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
   minDecryptionVersion: integer('min_decryption_version'),
+  newKekId: text('new_kek_id'),
+  subjectKeysRewrapped: integer('subject_keys_rewrapped').notNull().default(0),
 });
 
 export const auditEvents = pgTable('audit_events', {

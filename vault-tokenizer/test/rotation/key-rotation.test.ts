@@ -105,4 +105,67 @@ describe('rotate-keys', () => {
     const index2 = await h.call('api', 'POST', '/v1/blind-index', { field: 'email', value: SAMPLE.email });
     assert.equal(index2.body.index, index.body.index, 'blind indexes (stored by the api) do not change');
   });
+
+  it('replaces the KEK: every subject key moves onto it (resuming after an interruption) and every token still reads', async () => {
+    const made: { token: string; value: string }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const value = `kek-${i}@example.net`;
+      const res = await h.call('api', 'POST', '/v1/tokenize', {
+        subjectId: `cust-kek-${i}`,
+        items: [{ field: 'email', value }],
+      });
+      made.push({ token: res.body.tokens[0], value });
+    }
+    const subjects = Number(
+      (await h.owner.query('SELECT count(*) AS n FROM subject_keys WHERE erased_at IS NULL')).rows[0].n,
+    );
+    // Interrupted after the first subject key moved.
+    const file = provider.file;
+    await assert.rejects(
+      rotateKeys(h.owner, new LocalKeyProvider({ file }), {
+        newKek: true,
+        batchSize: 1,
+        progress: (m) => {
+          if (m.startsWith('subject keys rewrapped')) throw new Error('interrupted');
+        },
+      }),
+      /interrupted/,
+    );
+    const mid = await h.owner.query(
+      'SELECT new_kek_id, subject_keys_rewrapped, finished_at FROM key_rotations ORDER BY id DESC LIMIT 1',
+    );
+    const newKek = mid.rows[0].new_kek_id;
+    assert.equal(mid.rows[0].subject_keys_rewrapped, 1);
+    assert.equal(mid.rows[0].finished_at, null);
+    // Resumed: the same new KEK, the rest moved.
+    const result = await rotateKeys(h.owner, new LocalKeyProvider({ file }), { newKek: true });
+    assert.equal(result.resumed, true);
+    assert.equal(result.newKekId, newKek);
+    assert.equal(result.subjectKeysRewrapped, subjects - 1);
+    assert.equal(result.subjectKeysLeft, 0);
+    const keks = await h.owner.query(
+      'SELECT kek_id, count(*)::int AS n FROM subject_keys WHERE erased_at IS NULL GROUP BY kek_id',
+    );
+    assert.deepEqual(keks.rows, [{ kek_id: newKek, n: subjects }]);
+    const active = await h.owner.query("SELECT id FROM provider_wrapped_keys WHERE purpose = 'kek' AND active");
+    assert.deepEqual(active.rows, [{ id: newKek }]);
+
+    // After the tokenizer's caches expire, every token is read through the new KEK.
+    await sleep(CACHE_TTL_MS + 100);
+    const read = await h.call('order-worker', 'POST', '/v1/detokenize', {
+      items: made.map((m) => ({ token: m.token, field: 'email' })),
+    });
+    assert.equal(read.status, 200, JSON.stringify(read.body));
+    assert.deepEqual(
+      read.body.items.map((i: { value: string }) => i.value),
+      made.map((m) => m.value),
+    );
+    // A new customer now gets a data key under the new KEK.
+    await h.call('api', 'POST', '/v1/tokenize', {
+      subjectId: 'cust-after-kek',
+      items: [{ field: 'email', value: 'n@example.net' }],
+    });
+    const fresh = await h.owner.query("SELECT kek_id FROM subject_keys WHERE subject_id = 'cust-after-kek'");
+    assert.equal(fresh.rows[0].kek_id, newKek);
+  });
 });
