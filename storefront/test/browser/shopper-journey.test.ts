@@ -20,7 +20,7 @@ import {
   signUp,
   TEST_CARD,
 } from '../support/shopper.js';
-import { StripeJsDouble } from '../support/stripe-js-double/stripe-js-double.js';
+import { DECLINED_CARD, StripeJsDouble } from '../support/stripe-js-double/stripe-js-double.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', '..', 'test-artifacts', 'storefront');
 
@@ -81,6 +81,16 @@ describe('storefront in Chromium, payments configured', () => {
     // 3. The card number went to "Stripe" only: never in a request to the shop or its logs.
     assert.ok(stripeJs.cardNumbersReceived.includes(TEST_CARD));
     assert.doesNotMatch(stack.logs.text(), /4242424242424242|4242 4242 4242 4242/);
+  });
+
+  it('shows a declined card as an error on the checkout page and lets the shopper try again', async () => {
+    const { page } = await freshPage();
+    await reachPaymentStep(page, stack.url);
+    await fillCard(page, DECLINED_CARD);
+    await page.getByRole('button', { name: 'Pay now' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your card was declined.' }).waitFor();
+    assert.match(page.url(), /\/checkout$/);
+    assert.equal(await page.getByRole('button', { name: 'Pay now' }).isEnabled(), true, 'the shopper can try again');
   });
 
   it('has no input in our own DOM that could hold a card number, and our page cannot read the iframe fields (SAQ A, PCI DSS 6.4.3)', async () => {
