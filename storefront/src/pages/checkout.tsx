@@ -128,7 +128,8 @@ export function CheckoutPage() {
                 <h2 id="shipping-done-title">1. Shipping address</h2>
                 <p>
                   {address.name}, {address.line1}
-                  {address.line2 ? `, ${address.line2}` : ''}, {address.postalCode} {address.city}, {address.country}
+                  {address.line2 ? `, ${address.line2}` : ''}, {address.postalCode} {address.city},{' '}
+                  {COUNTRIES.find(([code]) => code === address.country)?.[1] ?? address.country}
                 </p>
               </section>
               <PaymentStep session={session} publishableKey={session.publishableKey} />
