@@ -43,7 +43,7 @@ export function CartPage() {
       )}
       {cart && cart.items.length > 0 && (
         <>
-          <table className="cart-table">
+          <table className="cart-table editable">
             <caption className="visually-hidden">Items in your cart</caption>
             <thead>
               <tr>
