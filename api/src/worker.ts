@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     if (err) log.error({ err }, 'order-worker failing');
     log.info({ signal }, 'order-worker stopping');
     await worker.stop();
+    log.info({ stats: worker.stats() }, 'order-worker stopped');
   });
 }
 

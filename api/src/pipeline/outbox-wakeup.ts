@@ -18,12 +18,15 @@ export class OutboxWakeup {
   async start(): Promise<void> {
     if (!this.pool) return;
     try {
-      this.client = await this.pool.connect();
-      this.client.on('notification', () => this.fire());
-      this.client.on('error', () => {
-        this.client = undefined;
+      const client = await this.pool.connect();
+      this.client = client;
+      client.on('notification', () => this.fire());
+      client.on('error', () => {
+        // A broken client goes back destroyed: kept checked out, it would block pool.end().
+        if (this.client === client) this.client = undefined;
+        client.release(true);
       });
-      await this.client.query('LISTEN shop_outbox');
+      await client.query('LISTEN shop_outbox');
     } catch (err) {
       this.log.warn({ reason: (err as Error).message }, 'outbox LISTEN unavailable, polling only');
     }

@@ -39,6 +39,8 @@ export interface PaymentsTestApp {
   logs: LogCapture;
   pii: FakePii;
   client(): TestClient;
+  /** Registers a stop (a worker, a relay) to run, last first, before the app and database close. */
+  defer(stop: () => Promise<unknown>): void;
 }
 
 /**
@@ -68,7 +70,10 @@ export async function buildPaymentsTestApp(
   if (!app.hasRoute({ method: 'POST', url: '/api/webhooks/stripe' }))
     await app.register(webhookRoutes, wiring.webhooks);
   const owner = createDatabase(database.url);
+  owner.pool.on('error', () => {});
+  const stops: (() => Promise<unknown>)[] = [];
   t.after(async () => {
+    for (const stop of stops.reverse()) await stop();
     await app.close();
     await owner.pool.end();
     await database.drop();
@@ -81,6 +86,7 @@ export async function buildPaymentsTestApp(
     logs,
     pii: pii ?? new FakePii(),
     client: () => new TestClient(app),
+    defer: (stop) => stops.push(stop),
   };
 }
 

@@ -115,17 +115,15 @@ export async function seedPaidOrders(
           })),
         )
         .returning({ id: orders.id });
-      await tx
-        .insert(orderItems)
-        .values(
-          rows.map((r) => ({
-            orderId: r.id,
-            productId: product.id,
-            name: 'Widget',
-            unitPriceMinor: 1000,
-            quantity: 1,
-          })),
-        );
+      await tx.insert(orderItems).values(
+        rows.map((r) => ({
+          orderId: r.id,
+          productId: product.id,
+          name: 'Widget',
+          unitPriceMinor: 1000,
+          quantity: 1,
+        })),
+      );
       for (const r of rows) {
         await writeOutbox(tx, 'order.paid', { orderId: r.id, amountMinor: 1000, currency: 'EUR' });
         orderIds.push(r.id);
