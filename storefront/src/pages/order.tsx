@@ -60,7 +60,11 @@ export function OrderPage() {
 
   useEffect(() => {
     getOrder(id).then(setOrder, (err) =>
-      setError((err as { status?: number }).status === 404 ? 'No such order in your account.' : errorText(err)),
+      setError(
+        [400, 404].includes((err as { status?: number }).status ?? 0)
+          ? 'No such order in your account.'
+          : errorText(err),
+      ),
     );
   }, [id]);
 

@@ -23,7 +23,12 @@ export function ProductPage() {
       (p) => !cancelled && setProduct(p),
       (err) =>
         !cancelled &&
-        setError((err as { status?: number }).status === 404 ? 'This product does not exist.' : errorText(err)),
+        setError(
+          // A malformed id (400) and an unknown one (404) mean the same to a shopper.
+          [400, 404].includes((err as { status?: number }).status ?? 0)
+            ? 'This product does not exist.'
+            : errorText(err),
+        ),
     );
     return () => {
       cancelled = true;
