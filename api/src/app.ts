@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { type ApiConfig, trustedProxies } from './config.js';
+import { paymentsWiring } from './payments/payments-wiring.js';
 import type { PiiClient } from './pii/pii-client.js';
 import { authPlugin } from './plugins/auth.js';
 import { csrfPlugin } from './plugins/csrf.js';
@@ -15,13 +16,17 @@ import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { redisPlugin } from './plugins/redis.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { sessionPlugin } from './plugins/sessions.js';
+import { storefrontPlugin } from './plugins/storefront.js';
 import authRoutes from './routes/auth/index.js';
 import cartRoutes from './routes/cart/index.js';
+import checkoutRoutes from './routes/checkout/index.js';
+import cspReportRoutes from './routes/csp-reports/index.js';
 import docsRoutes from './routes/docs/index.js';
 import healthRoutes from './routes/health/index.js';
 import meRoutes from './routes/me/index.js';
 import orderRoutes from './routes/orders/index.js';
 import productRoutes from './routes/products/index.js';
+import webhookRoutes from './routes/webhooks/index.js';
 import type { SessionStore } from './sessions/session-store.js';
 
 /** What tests (and later services) can inject instead of what config would build. */
@@ -104,6 +109,11 @@ export async function buildApp(config: ApiConfig, deps: Partial<ApiDeps> = {}): 
   await app.register(productRoutes);
   await app.register(cartRoutes);
   await app.register(orderRoutes);
+  const payments = paymentsWiring(config);
+  await app.register(checkoutRoutes, payments.checkout);
+  await app.register(webhookRoutes, payments.webhooks);
+  await app.register(cspReportRoutes);
+  if (config.STOREFRONT_DIR) await app.register(storefrontPlugin, { distDir: config.STOREFRONT_DIR });
 
   await app.register(notFoundPlugin);
   return app;

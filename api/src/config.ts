@@ -1,5 +1,6 @@
 import { loadConfig } from '@shop/shared/config';
 import Type, { type Static } from 'typebox';
+import { PaymentsConfigSchema } from './payments/payments-config.js';
 
 /**
  * The api's environment. Every variable that is unset selects an embedded default (see
@@ -44,6 +45,11 @@ export const ApiConfigSchema = Type.Object({
   RATE_LIMIT_SIGNUP_MAX: Type.Integer({ minimum: 1, default: 5 }),
   RATE_LIMIT_CHECKOUT_MAX: Type.Integer({ minimum: 1, default: 10 }),
   RATE_LIMIT_NOT_FOUND_MAX: Type.Integer({ minimum: 1, default: 60 }),
+  // The storefront build to serve on the api's origin (npm start builds storefront/dist and
+  // sets it). Unset: api only, as behind the compose gateway, which serves the build itself.
+  STOREFRONT_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  // STRIPE_* (no defaults: without keys checkout answers 503 payments_not_configured).
+  ...PaymentsConfigSchema.properties,
 });
 
 export type ApiConfig = Static<typeof ApiConfigSchema>;

@@ -84,7 +84,7 @@ describe('compose.yaml network segmentation', () => {
   it('trusts X-Forwarded-For only from the gateway address (PITFALLS: trustProxy)', () => {
     const trusted = services.api?.environment?.TRUSTED_PROXIES;
     assert.ok(trusted && !trusted.includes('/') && !/^(true|\*)$/.test(trusted), 'a single gateway address');
-    const gatewayApp = (services.gateway?.networks as Record<string, { ipv4_address?: string }>).app;
+    const gatewayApp = (services.gateway?.networks as Record<string, { ipv4_address?: string }> | undefined)?.app;
     assert.equal(gatewayApp?.ipv4_address, trusted, 'TRUSTED_PROXIES is the gateway address on the app network');
   });
 

@@ -51,10 +51,22 @@ export interface HarnessOptions {
  */
 export async function startTokenizer(options: HarnessOptions = {}): Promise<TokenizerHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'tokenizer-test-'));
+  let database: TestDatabase | undefined;
+  try {
+    database = await createTestDatabase('tokenizer');
+    return await startOn(dir, database, options);
+  } catch (err) {
+    // A failed start leaves nothing behind: no database, no key or certificate files.
+    await database?.drop().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startOn(dir: string, database: TestDatabase, options: HarnessOptions): Promise<TokenizerHarness> {
   const ca = await new DevCertificateAuthority(join(dir, 'ca')).init();
   await ca.issue('vault-tokenizer', { server: true });
   await Promise.all(CALLERS.map((c) => ca.issue(c)));
-  const database = await createTestDatabase('tokenizer');
   await migrate(database.url, RUNTIME_ROLE);
   let databaseProxy: CuttableProxy | undefined;
   let runtimeUrl = database.url;

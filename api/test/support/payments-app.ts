@@ -1,5 +1,4 @@
 import type { TestContext } from 'node:test';
-import { loadConfig } from '@shop/shared/config';
 import { createTestDatabase, TEST_REDIS_URL, uniqueName } from '@shop/shared/test-harness';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -9,11 +8,7 @@ import { createDatabase, type Database } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { runtimeUrl } from '../../src/db/roles.js';
 import { cartItems, carts, products, users } from '../../src/db/schema/index.js';
-import { PaymentsConfigSchema } from '../../src/payments/payments-config.js';
-import { paymentsWiring } from '../../src/payments/payments-wiring.js';
 import type { PiiClient } from '../../src/pii/pii-client.js';
-import checkoutRoutes from '../../src/routes/checkout/index.js';
-import webhookRoutes from '../../src/routes/webhooks/index.js';
 import { requireRedis, TestClient } from '../helper.js';
 import { LogCapture } from './log-capture.js';
 
@@ -61,14 +56,11 @@ export async function buildPaymentsTestApp(
     DATABASE_URL: runtimeUrl(database.url),
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: redisPrefix,
+    ...options.stripeEnv,
   });
   const logs = new LogCapture();
   const pii = options.pii === null ? undefined : (options.pii ?? new FakePii());
   const app = await buildApp(config, { logStream: logs, ...(pii ? { pii } : {}), ...options.deps });
-  const wiring = paymentsWiring(loadConfig(PaymentsConfigSchema, options.stripeEnv ?? {}));
-  if (!app.hasRoute({ method: 'POST', url: '/api/checkout' })) await app.register(checkoutRoutes, wiring.checkout);
-  if (!app.hasRoute({ method: 'POST', url: '/api/webhooks/stripe' }))
-    await app.register(webhookRoutes, wiring.webhooks);
   const owner = createDatabase(database.url);
   owner.pool.on('error', () => {});
   const stops: (() => Promise<unknown>)[] = [];

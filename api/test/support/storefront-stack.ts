@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import tls from 'node:tls';
-import { loadConfig } from '@shop/shared/config';
 import { createTestDatabase, freePort, TEST_REDIS_URL, uniqueName } from '@shop/shared/test-harness';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
@@ -14,15 +13,7 @@ import { createDatabase, type Database } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { runtimeUrl } from '../../src/db/roles.js';
 import { seedCatalogue } from '../../src/db/seed/seed-catalogue.js';
-import { PaymentsConfigSchema } from '../../src/payments/payments-config.js';
-import { paymentsWiring } from '../../src/payments/payments-wiring.js';
 import { createRedisClient } from '../../src/plugins/redis.js';
-import { storefrontPlugin } from '../../src/plugins/storefront.js';
-import cartRoutes from '../../src/routes/cart/index.js';
-import checkoutRoutes from '../../src/routes/checkout/index.js';
-import cspReportRoutes from '../../src/routes/csp-reports/index.js';
-import orderRoutes from '../../src/routes/orders/index.js';
-import webhookRoutes from '../../src/routes/webhooks/index.js';
 import { requireRedis } from '../helper.js';
 import { LogCapture } from './log-capture.js';
 import { FakePii } from './payments-app.js';
@@ -76,21 +67,14 @@ export async function buildStorefrontApp(
     DATABASE_URL: runtimeUrl(database.url),
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: redisPrefix,
+    ...stripeEnv,
+    ...(options.distDir ? { STOREFRONT_DIR: options.distDir } : {}),
     ...options.env,
   });
   const logs = new LogCapture();
   // The tokenizer runs as its own mTLS service (tested in vault-tokenizer/); the shop's
   // browser tests use the api's test tokenizer client, which keeps no readable value.
   const app = await buildApp(config, { logStream: logs, pii: new FakePii() });
-  const wiring = paymentsWiring(loadConfig(PaymentsConfigSchema, stripeEnv));
-  if (!app.hasRoute({ method: 'GET', url: '/api/cart' })) await app.register(cartRoutes);
-  if (!app.hasRoute({ method: 'GET', url: '/api/orders' })) await app.register(orderRoutes);
-  if (!app.hasRoute({ method: 'POST', url: '/api/checkout' })) await app.register(checkoutRoutes, wiring.checkout);
-  if (!app.hasRoute({ method: 'POST', url: '/api/webhooks/stripe' })) {
-    await app.register(webhookRoutes, wiring.webhooks);
-  }
-  if (!app.hasRoute({ method: 'POST', url: '/api/csp-reports' })) await app.register(cspReportRoutes);
-  if (options.distDir) await app.register(storefrontPlugin, { distDir: options.distDir });
   t.after(async () => {
     await app.close();
     await stripe?.stop();

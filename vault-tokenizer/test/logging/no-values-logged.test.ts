@@ -74,7 +74,11 @@ describe('log stream', () => {
     });
     await h.call('api', 'POST', `/v1/tokenize?email=${encodeURIComponent(MARK.email)}`, { subjectId: 'c', items });
     await h.call('billing', 'POST', '/v1/tokenize', { subjectId: 'c', items });
-    await new Promise((r) => setTimeout(r, 50));
+    // Request lines are written after each response is sent: wait until the stream is quiet.
+    for (let seen = -1; seen !== lines.length; ) {
+      seen = lines.length;
+      await new Promise((r) => setTimeout(r, 100));
+    }
 
     const log = lines.join('\n');
     assert.ok(lines.length > 20, `expected request and audit lines, got ${lines.length}`);
@@ -91,7 +95,7 @@ describe('log stream', () => {
       'api:detokenize:denied',
       'billing:tokenize:denied',
     ]) {
-      assert.ok(ops.includes(expected), `missing audit line ${expected}`);
+      assert.ok(ops.includes(expected), `missing audit line ${expected} in ${ops.join(', ')}`);
     }
     const reveal = audits.find((a) => a.audit.operation === 'reveal');
     assert.equal(reveal.audit.staffIdentity, 'carol');
