@@ -46,7 +46,9 @@ export function startOutboxClaimer(options: OutboxClaimerOptions): OutboxClaimer
   const wakeup = new OutboxWakeup(poolOf(db), log);
 
   async function claimBatch(): Promise<number> {
-    return db.transaction(async (tx) => {
+    // Counted only once the batch has committed: stats never show work a rollback undid.
+    const counts = { processed: 0, duplicate: 0, failed: 0, dead: 0 };
+    const claimed = await db.transaction(async (tx) => {
       const { rows } = await tx.execute<ClaimedRow>(sql`
         select id, message_id, topic, payload, attempts from ${outbox}
         where dispatched_at is null and dead_at is null
@@ -57,12 +59,12 @@ export function startOutboxClaimer(options: OutboxClaimerOptions): OutboxClaimer
           const outcome = await tx.transaction((sp) =>
             handler.handle(sp, { messageId: row.message_id, topic: row.topic, payload: row.payload }),
           );
-          stats[outcome]++;
+          counts[outcome]++;
           await tx.update(outbox).set({ dispatchedAt: sql`now()` }).where(eq(outbox.id, id));
         } catch (err) {
           const attempts = row.attempts + 1;
           const dead = err instanceof PoisonMessageError || attempts >= deliveryLimit;
-          stats[dead ? 'dead' : 'failed']++;
+          counts[dead ? 'dead' : 'failed']++;
           log.warn({ outboxId: id, attempts, dead, reason: (err as Error).name }, 'outbox row failed');
           await tx
             .update(outbox)
@@ -72,6 +74,8 @@ export function startOutboxClaimer(options: OutboxClaimerOptions): OutboxClaimer
       }
       return rows.length;
     });
+    for (const key of Object.keys(counts) as (keyof typeof counts)[]) stats[key] += counts[key];
+    return claimed;
   }
 
   async function run(): Promise<void> {
