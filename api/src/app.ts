@@ -7,6 +7,7 @@ import type { DestinationStream } from 'pino';
 import { type ApiConfig, trustedProxies } from './config.js';
 import { paymentsWiring } from './payments/payments-wiring.js';
 import type { PiiClient } from './pii/pii-client.js';
+import { tokenizerFromConfig } from './pii/tokenizer-from-config.js';
 import { authPlugin } from './plugins/auth.js';
 import { csrfPlugin } from './plugins/csrf.js';
 import { dbPlugin, mapDependencyError } from './plugins/db.js';
@@ -31,7 +32,7 @@ import type { SessionStore } from './sessions/session-store.js';
 
 /** What tests (and later services) can inject instead of what config would build. */
 export interface ApiDeps {
-  /** The tokenizer client; absent until the tokenizer is wired. */
+  /** The tokenizer client; when absent, built from TOKENIZER_* (none: routes needing it answer 503). */
   pii: PiiClient;
   /** A Redis client made by the caller (closed by the caller). */
   redis: Redis;
@@ -83,7 +84,9 @@ export async function buildApp(config: ApiConfig, deps: Partial<ApiDeps> = {}): 
   });
 
   app.decorate('config', config);
-  app.decorate('pii', deps.pii);
+  const tokenizer = deps.pii ? undefined : await tokenizerFromConfig(config);
+  app.decorate('pii', deps.pii ?? tokenizer);
+  if (tokenizer) app.addHook('onClose', async () => tokenizer.close());
 
   await app.register(errorModel, { mapError: mapDependencyError });
   await app.register(redisPlugin, { url: config.REDIS_URL, client: deps.redis });

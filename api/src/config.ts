@@ -1,4 +1,4 @@
-import { loadConfig } from '@shop/shared/config';
+import { ConfigError, loadConfig } from '@shop/shared/config';
 import Type, { type Static } from 'typebox';
 import { PaymentsConfigSchema } from './payments/payments-config.js';
 
@@ -48,6 +48,13 @@ export const ApiConfigSchema = Type.Object({
   // The storefront build to serve on the api's origin (npm start builds storefront/dist and
   // sets it). Unset: api only, as behind the compose gateway, which serves the build itself.
   STOREFRONT_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  // The vault-tokenizer (mutual TLS). Unset: no tokenizer, and signup, login and checkout
+  // answer 503 tokenizer_unavailable (never a plaintext fallback). The three PEM files (the
+  // internal CA, the api's certificate and key) are required when TOKENIZER_URL is set.
+  TOKENIZER_URL: Type.Optional(Type.String({ pattern: '^https://[^\\s]+$' })),
+  TOKENIZER_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENIZER_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  TOKENIZER_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   // STRIPE_* (no defaults: without keys checkout answers 503 payments_not_configured).
   ...PaymentsConfigSchema.properties,
 });
@@ -55,7 +62,13 @@ export const ApiConfigSchema = Type.Object({
 export type ApiConfig = Static<typeof ApiConfigSchema>;
 
 export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
-  return loadConfig(ApiConfigSchema, env);
+  const config = loadConfig(ApiConfigSchema, env);
+  if (config.TOKENIZER_URL) {
+    for (const name of ['TOKENIZER_CA_FILE', 'TOKENIZER_CERT_FILE', 'TOKENIZER_KEY_FILE'] as const) {
+      if (!config[name]) throw new ConfigError(`invalid configuration: ${name} is required when TOKENIZER_URL is set`);
+    }
+  }
+  return config;
 }
 
 /** Parses TRUSTED_PROXIES into the list fastify's `trustProxy` takes (never `true`). */

@@ -7,8 +7,10 @@ import { type ApiConfig, loadApiConfig } from '../src/config.js';
 import { createDatabase, type Database } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { runtimeUrl } from '../src/db/roles.js';
+import type { PiiClient } from '../src/pii/pii-client.js';
 import { createRedisClient } from '../src/plugins/redis.js';
 import { TestClient } from './support/cookie-jar.js';
+import { FakePii } from './support/fake-pii.js';
 
 export { TestClient } from './support/cookie-jar.js';
 
@@ -20,6 +22,11 @@ export interface TestAppOptions {
   redis?: boolean;
   /** Use this database instead of creating one (fault tests put a proxy in front). */
   databaseUrl?: string;
+  /**
+   * The tokenizer client. Default: a FakePii (irreversible tokens and blind index). null: none
+   * injected, so the app builds one from TOKENIZER_* in `env`, or has no tokenizer at all.
+   */
+  pii?: PiiClient | null;
 }
 
 export interface TestApp {
@@ -32,6 +39,8 @@ export interface TestApp {
   ownerUrl: string;
   config: ApiConfig;
   redisPrefix: string;
+  /** The injected tokenizer client (undefined with `pii: null`). */
+  pii: PiiClient | undefined;
   client(remoteAddress?: string): TestClient;
 }
 
@@ -103,7 +112,8 @@ export async function buildTestApp(t: TestContext, options: TestAppOptions = {})
   const owner = createDatabase(ownerUrl);
   // An idle owner connection cut by a fault test or the final DROP must not crash the file.
   owner.pool.on('error', () => undefined);
-  const app = await buildApp(config, options.deps);
+  const pii = options.pii === null ? undefined : (options.pii ?? new FakePii());
+  const app = await buildApp(config, { ...(pii ? { pii } : {}), ...options.deps });
   t.after(async () => {
     await app.close();
     await owner.pool.end();
@@ -118,6 +128,7 @@ export async function buildTestApp(t: TestContext, options: TestAppOptions = {})
     ownerUrl,
     config,
     redisPrefix,
+    pii: options.deps?.pii ?? pii,
     client: (remoteAddress?: string) => new TestClient(app, remoteAddress),
   };
 }

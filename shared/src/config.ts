@@ -21,7 +21,10 @@ export function loadConfig<T extends TSchema>(
   const data: Record<string, string> = {};
   const properties = (schema as unknown as { properties?: Record<string, unknown> }).properties ?? {};
   for (const key of Object.keys(properties)) {
-    const value = env[key] || readSecretFile(key, env[`${key}_FILE`]);
+    // A schema that declares `<NAME>_FILE` itself takes it as a path the service reads on its
+    // own (VAULT_SECRET_ID_FILE, re-read after rotation): no indirection for NAME then.
+    const indirect = `${key}_FILE` in properties ? undefined : env[`${key}_FILE`];
+    const value = env[key] || readSecretFile(key, indirect);
     // An empty variable means "unset": that is how compose files and shells blank a value.
     if (value !== undefined && value !== '') data[key] = value;
   }

@@ -8,23 +8,11 @@ import { createDatabase, type Database } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { runtimeUrl } from '../../src/db/roles.js';
 import { cartItems, carts, products, users } from '../../src/db/schema/index.js';
-import type { PiiClient } from '../../src/pii/pii-client.js';
 import { requireRedis, TestClient } from '../helper.js';
+import { FakePii } from './fake-pii.js';
 import { LogCapture } from './log-capture.js';
 
-/** A PiiClient that hands out opaque tokens and remembers nothing readable outside the test. */
-export class FakePii implements PiiClient {
-  readonly calls: { subjectId: string; fields: string[] }[] = [];
-  failWith: Error | undefined;
-  async tokenize(subjectId: string, items: { field: string; value: string }[]): Promise<string[]> {
-    if (this.failWith) throw this.failWith;
-    this.calls.push({ subjectId, fields: items.map((i) => i.field) });
-    return items.map((i) => `tok_${i.field}_${uniqueName('v')}`);
-  }
-  async blindIndex(field: string, value: string): Promise<string> {
-    return `bi_${field}_${Buffer.from(value.toLowerCase()).toString('hex').slice(0, 32)}`;
-  }
-}
+export { FakePii } from './fake-pii.js';
 
 export interface PaymentsTestApp {
   app: FastifyInstance;

@@ -93,7 +93,7 @@ export async function seedPaidOrders(
 ): Promise<{ productId: string; orderIds: string[] }> {
   const [user] = await db
     .insert(users)
-    .values({ passwordHash: 'x', email: `${uniqueName('w')}@example.test` })
+    .values({ passwordHash: 'x', emailBlindIndex: uniqueName('bi') })
     .returning();
   const [product] = await db
     .insert(products)

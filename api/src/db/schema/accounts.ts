@@ -2,17 +2,16 @@ import { sql } from 'drizzle-orm';
 import { pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /**
- * Shoppers. Designed for the tokenizer: login looks a user up by `emailBlindIndex`
- * (a keyed HMAC of the normalised email, made by the tokenizer) and personal data is
- * held as tokens. Until the tokenizer integration lands, `email` and `name` keep the
- * plain values; that integration's migration moves them into tokens and drops them.
+ * Shoppers. No personal data in plain (ARCHITECTURE "What data lives where"): login looks a
+ * user up by `emailBlindIndex` (a keyed HMAC of the normalised email, made by the tokenizer;
+ * nobody here can reverse it), and email and name are held as tokens the api can never read
+ * back (its tokenizer policy denies detokenize). The plain `email`/`name` columns of earlier
+ * versions are dropped by migration 0006 once `npm run backfill-pii -w api` has emptied them.
  */
 export const users = pgTable(
   'users',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    email: text('email'),
-    name: text('name'),
     emailBlindIndex: text('email_blind_index'),
     emailToken: text('email_token'),
     nameToken: text('name_token'),
@@ -23,5 +22,5 @@ export const users = pgTable(
       .defaultNow()
       .$onUpdate(() => sql`now()`),
   },
-  (t) => [uniqueIndex('users_email_key').on(t.email), uniqueIndex('users_email_blind_index_key').on(t.emailBlindIndex)],
+  (t) => [uniqueIndex('users_email_blind_index_key').on(t.emailBlindIndex)],
 );

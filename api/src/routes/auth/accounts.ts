@@ -2,10 +2,15 @@ import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { users } from '../../db/schema/index.js';
 
-export interface AccountRow {
+/**
+ * Account rows hold no personal data: a blind index for login and the tokens the tokenizer
+ * handed out (which the api can never turn back into values).
+ */
+export interface NewAccount {
   id: string;
-  email: string;
-  name: string;
+  emailBlindIndex: string;
+  emailToken: string;
+  nameToken: string;
   passwordHash: string;
 }
 
@@ -19,37 +24,39 @@ function isUniqueViolation(err: unknown): boolean {
   return false;
 }
 
-/** Returns null when the (normalised) email is already registered. */
-export async function createAccount(
-  db: Database,
-  values: { email: string; name: string; passwordHash: string },
-): Promise<AccountRow | null> {
+/** Returns false when the blind index (so the normalised email) is already registered. */
+export async function createAccount(db: Database, values: NewAccount): Promise<boolean> {
   try {
-    const [row] = await db
-      .insert(users)
-      .values(values)
-      .returning({ id: users.id, email: users.email, name: users.name, passwordHash: users.passwordHash });
-    return row ? { ...row, email: row.email ?? '', name: row.name ?? '' } : null;
+    await db.insert(users).values(values);
+    return true;
   } catch (err) {
-    if (isUniqueViolation(err)) return null;
+    if (isUniqueViolation(err)) return false;
     throw err;
   }
 }
 
-export async function findAccountByEmail(db: Database, email: string): Promise<AccountRow | null> {
+export async function emailIndexTaken(db: Database, emailBlindIndex: string): Promise<boolean> {
   const [row] = await db
-    .select({ id: users.id, email: users.email, name: users.name, passwordHash: users.passwordHash })
+    .select({ id: users.id })
     .from(users)
-    .where(eq(users.email, email))
+    .where(eq(users.emailBlindIndex, emailBlindIndex))
     .limit(1);
-  return row ? { ...row, email: row.email ?? '', name: row.name ?? '' } : null;
+  return row !== undefined;
 }
 
-export async function findAccountById(db: Database, id: string): Promise<Omit<AccountRow, 'passwordHash'> | null> {
+export async function findAccountByEmailIndex(
+  db: Database,
+  emailBlindIndex: string,
+): Promise<{ id: string; passwordHash: string } | null> {
   const [row] = await db
-    .select({ id: users.id, email: users.email, name: users.name })
+    .select({ id: users.id, passwordHash: users.passwordHash })
     .from(users)
-    .where(eq(users.id, id))
+    .where(eq(users.emailBlindIndex, emailBlindIndex))
     .limit(1);
-  return row ? { id: row.id, email: row.email ?? '', name: row.name ?? '' } : null;
+  return row ?? null;
+}
+
+export async function accountExists(db: Database, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: users.id }).from(users).where(eq(users.id, id)).limit(1);
+  return row !== undefined;
 }

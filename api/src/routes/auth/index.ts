@@ -1,16 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import { ErrorBody } from '@shop/shared/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { EmailTakenError, InvalidCredentialsError, TooManyAttemptsError } from '../../errors.js';
+import { TokenizerUnavailableError } from '../../payments/payment-errors.js';
+import { usePii } from '../../pii/use-pii.js';
 import { accountRateLimitKey } from '../../plugins/rate-limit.js';
+import type { SessionProfile } from '../../sessions/session-store.js';
 import { mergeAnonymousCart } from '../cart/cart-service.js';
-import { createAccount, findAccountByEmail } from './accounts.js';
+import { createAccount, emailIndexTaken, findAccountByEmailIndex } from './accounts.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.js';
 import { Account, CsrfToken, LoginBody, normaliseEmail, SignupBody } from './schemas.js';
+import { rememberProfile } from './session-profile.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 
-/** Signup, login, logout and the CSRF token: the public contract of ARCHITECTURE.md. */
+/**
+ * Signup, login, logout and the CSRF token: the public contract of ARCHITECTURE.md.
+ *
+ * Personal data goes to the vault-tokenizer, never into the shop database: signup stores the
+ * email's blind index and the email and name tokens; login finds the account by the blind
+ * index. Both need the tokenizer (the blind-index key lives there), so without it they answer
+ * 503 `tokenizer_unavailable` and write nothing: there is no plaintext fallback.
+ */
 export default async function authRoutes(app: FastifyInstance): Promise<void> {
   const limits = app.rateLimits;
   // Per account, after the body is validated: slows a distributed guess at one password.
@@ -21,8 +33,9 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     keyGenerator: (request: FastifyRequest) => accountRateLimitKey((request.body as { email: string }).email),
   });
 
-  async function signIn(request: FastifyRequest, userId: string): Promise<void> {
+  async function signIn(request: FastifyRequest, userId: string, profile: SessionProfile): Promise<void> {
     const { previousCartKey } = await request.startUserSession(userId);
+    await rememberProfile(request, profile);
     if (previousCartKey) await mergeAnonymousCart(app.db, previousCartKey, userId);
   }
 
@@ -45,12 +58,26 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
+      const { name } = request.body;
+      // The id is ours before the row exists: it is the tokenizer's subject for this shopper.
+      const id = randomUUID();
+      const emailBlindIndex = await usePii(app.pii, request.log, (pii) => pii.blindIndex('email', email));
+      // Checked before tokenizing so a taken address leaves no tokens behind (the insert's
+      // unique index still decides a race).
+      if (await emailIndexTaken(app.db, emailBlindIndex)) throw new EmailTakenError();
+      const [emailToken, nameToken] = await usePii(app.pii, request.log, (pii) =>
+        pii.tokenize(id, [
+          { field: 'email', value: email },
+          { field: 'name', value: name },
+        ]),
+      );
+      if (!emailToken || !nameToken) throw new TokenizerUnavailableError();
       const passwordHash = await hashPassword(request.body.password);
-      const account = await createAccount(app.db, { email, name: request.body.name, passwordHash });
-      if (!account) throw new EmailTakenError();
-      await signIn(request, account.id);
-      request.log.info({ event: 'account_created', userId: account.id }, 'account created');
-      return reply.code(201).send({ id: account.id, email: account.email, name: account.name });
+      const created = await createAccount(app.db, { id, emailBlindIndex, emailToken, nameToken, passwordHash });
+      if (!created) throw new EmailTakenError();
+      await signIn(request, id, { email, name });
+      request.log.info({ event: 'account_created', userId: id }, 'account created');
+      return reply.code(201).send({ id, email, name });
     },
   );
 
@@ -68,7 +95,11 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const account = await findAccountByEmail(app.db, normaliseEmail(request.body.email));
+      const email = normaliseEmail(request.body.email);
+      // Every login asks the tokenizer for the index, known email or not, so the call itself
+      // tells nothing; without the tokenizer no account can be found (503, not 401).
+      const emailBlindIndex = await usePii(app.pii, request.log, (pii) => pii.blindIndex('email', email));
+      const account = await findAccountByEmailIndex(app.db, emailBlindIndex);
       // Unknown email and wrong password: same status, same body, similar time (ASVS 2.2.x).
       const ok = account
         ? await verifyPassword(account.passwordHash, request.body.password)
@@ -77,9 +108,10 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
         request.log.info({ event: 'login_failed' }, 'login failed');
         throw new InvalidCredentialsError();
       }
-      await signIn(request, account.id);
+      // The name is not known after a login: the api can never read it back from the tokenizer.
+      await signIn(request, account.id, { email, name: null });
       request.log.info({ event: 'login_succeeded', userId: account.id }, 'login succeeded');
-      return { id: account.id, email: account.email, name: account.name };
+      return { id: account.id, email, name: null };
     },
   );
 

@@ -17,8 +17,16 @@ export const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The signed-in shopper. Email and name come from the server-side session (the api cannot
+ * read them back from the tokenizer): the name is null when this session did not sign up.
+ */
 export const Account = Type.Object(
-  { id: Type.String({ format: 'uuid' }), email: Type.String(), name: Type.String() },
+  {
+    id: Type.String({ format: 'uuid' }),
+    email: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()]),
+  },
   { additionalProperties: false },
 );
 

@@ -1,9 +1,15 @@
 import { ErrorBody } from '@shop/shared/errors';
 import type { FastifyInstance } from 'fastify';
 import { UnauthenticatedError } from '../../errors.js';
-import { findAccountById } from '../auth/accounts.js';
+import { accountExists } from '../auth/accounts.js';
 import { Account } from '../auth/schemas.js';
+import { sessionProfile } from '../auth/session-profile.js';
 
+/**
+ * GET /api/me: the signed-in shopper's id, and the email and name typed in this session
+ * (kept in the server-side session, since the api can never read them back from the
+ * tokenizer). The name is null when the session began with a login rather than a signup.
+ */
 export default async function meRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/api/me',
@@ -12,13 +18,15 @@ export default async function meRoutes(app: FastifyInstance): Promise<void> {
       schema: { response: { 200: Account, 401: ErrorBody, 429: ErrorBody, 503: ErrorBody } },
     },
     async (request) => {
-      const account = await findAccountById(app.db, request.userId as string);
-      // A session outliving its account (deleted user) is no session.
-      if (!account) {
+      const userId = request.userId as string;
+      const profile = sessionProfile(request);
+      // A session outliving its account (deleted user) is no session; nor is one without the
+      // profile (made before profiles were kept): signing in again fills it.
+      if (!profile || !(await accountExists(app.db, userId))) {
         await request.endSession();
         throw new UnauthenticatedError();
       }
-      return account;
+      return { id: userId, email: profile.email, name: profile.name };
     },
   );
 }

@@ -42,7 +42,7 @@ export async function seededDatabase(prefix: string): Promise<SeededDatabase> {
 export async function insertUser(db: NodePgDatabase<typeof schema>, label: string): Promise<string> {
   const [user] = await db
     .insert(schema.users)
-    .values({ email: `${label}-${Math.random().toString(36).slice(2)}@example.test`, passwordHash: 'not-a-real-hash' })
+    .values({ emailBlindIndex: `bi-${label}-${Math.random().toString(36).slice(2)}`, passwordHash: 'not-a-real-hash' })
     .returning({ id: schema.users.id });
   if (!user) throw new Error('user insert returned nothing');
   return user.id;

@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# One image for the api, the order-worker and the vault-tokenizer (compose.yaml picks the
+# bundle with `command`). The runtime stage holds dist/ only: esbuild bundles, the
+# migrations and policy they read, the storefront build, and the one native package left
+# out of the bundles (dist/node_modules/@node-rs/argon2). No source, no dev dependencies.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+# Manifests first, so the dependency layer is reused while only source changes.
+COPY package.json package-lock.json ./
+COPY shared/package.json shared/
+COPY api/package.json api/
+COPY vault-tokenizer/package.json vault-tokenizer/
+COPY admin-portal/package.json admin-portal/
+COPY storefront/package.json storefront/
+# npm 11 runs no dependency install script unless package.json's allowScripts names it.
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and not writable by the service user: the code cannot be changed at run time.
+COPY --from=build /src/dist ./dist
+# Not root; the same numeric id as compose.yaml's `user:`.
+USER 10001:10001
+EXPOSE 3000 3100
+# The api's liveness route (the default command). The order-worker disables it and the
+# tokenizer (mTLS only) replaces it in compose.yaml.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "dist/api/server.js"]
