@@ -1,0 +1,329 @@
+/**
+ * The order pipeline end to end, against the broker's own limit, in one run:
+ *   - pipeline: orders/s from the first signed `payment_intent.succeeded` webhook to the last
+ *     order `ready_to_ship`. N paid-ready orders wait in a fresh database; the real api
+ *     (buildApp, every plugin; the webhook re-fetches each intent from the Stripe double) takes
+ *     the webhooks at a fixed concurrency and writes order + outbox row in one transaction;
+ *     the real order-worker (startOrderWorker: relay on a confirm channel, quorum queue,
+ *     manual-ack consumer idempotent by message id) fulfils them. Completion is polled in the
+ *     database. Lost (not fulfilled) and doubled (a second outbox event, processing, mail or
+ *     stock reservation for one order) must be 0, or the bench fails.
+ *   - raw: plain amqplib confirm-publish + manual-ack consume of N messages of the pipeline's
+ *     message size through a private quorum queue on the same broker, same prefetch.
+ * Rounds alternate which side goes first; figures are medians. Target: pipeline >= 0.4x raw.
+ * Everything it makes (database, queues, exchanges, Redis keys, mail folder) is removed.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, TEST_AMQP_URL, uniqueName } from '@shop/shared/test-harness';
+import Stripe from 'stripe';
+import { createDatabase } from '../api/src/db/client.js';
+import { runMigrations } from '../api/src/db/migrate.js';
+import { runtimeUrl } from '../api/src/db/roles.js';
+import { STRIPE_API_VERSION } from '../api/src/payments/stripe-client.js';
+import { topologyFor } from '../api/src/pipeline/topology.js';
+import { StripeDouble } from '../api/test/support/stripe-double.js';
+import { type Child, forkChild } from './support/child-process.js';
+import { type ArrangedOrder, arrangePaidReadyOrders, seedBenchProducts } from './support/pipeline-orders.js';
+import { deleteQueuesAndExchanges, type RawResult, rawConfirmPublishConsume } from './support/raw-amqp.js';
+import { deleteRedisPrefix } from './support/redis-keys.js';
+import { deliverSucceededWebhooks } from './support/webhook-load.js';
+
+const API_SERVER = fileURLToPath(new URL('./support/pipeline-api-server.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('./support/pipeline-worker.ts', import.meta.url));
+const AMQP_URL = process.env.BENCH_AMQP_URL ?? TEST_AMQP_URL;
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ORDERS = Number(process.env.BENCH_PIPELINE_ORDERS ?? 2000);
+const WARMUP_ORDERS = 200;
+const ROUNDS = 2;
+const WEBHOOK_CONCURRENCY = 16;
+const PRODUCTS = 200;
+const TARGET_RATIO = 0.4;
+/** Past this long without a newly fulfilled order, the rest count as lost. */
+const STALL_MS = 30_000;
+const POLL_MS = 25;
+// Stripe's published webhook source addresses (docs.stripe.com/ips). Behind the gateway the
+// api keys its rate limit on them, so they spread the load over the webhook route's per-address
+// bucket (1,200/min) as real deliveries do; the rate-limit Redis round trip is still paid.
+const STRIPE_WEBHOOK_ADDRESSES = [
+  '3.18.12.63',
+  '3.130.192.231',
+  '13.235.14.237',
+  '13.235.122.149',
+  '18.211.135.69',
+  '35.154.171.200',
+  '52.15.183.38',
+  '54.88.130.119',
+  '54.88.130.237',
+  '54.187.174.169',
+  '54.187.205.235',
+  '54.187.216.72',
+];
+
+interface WorkerStats {
+  worker: Record<string, number>;
+  mail: { sends: number; orders: number; multiple: string[] };
+}
+
+interface PipelineResult {
+  perSecond: number;
+  seconds: number;
+  lost: number;
+  doubled: number;
+  doubledDetail: string[];
+  redeliveriesCaught: number;
+  latencies: number[];
+  apiCpuPerOrder: number;
+  workerCpuPerOrder: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+}
+
+export default async function run(): Promise<void> {
+  const loadBefore = load();
+  const database = await createTestDatabase('bench_pipeline');
+  const owner = createDatabase(database.url);
+  owner.pool.on('error', () => {});
+  const double = await new StripeDouble().start();
+  const prefix = uniqueName('benchpipe').toLowerCase();
+  const topology = topologyFor(prefix);
+  const raw = { exchange: `${prefix}.raw.orders`, queue: `${prefix}.raw.fulfilment` };
+  const redisPrefix = `${prefix}:`;
+  const mailDir = await mkdtemp(join(tmpdir(), 'bench-pipeline-mail-'));
+  const children: Child[] = [];
+  try {
+    await runMigrations(database.url);
+    const stripe = new Stripe(double.secretKey, {
+      apiVersion: STRIPE_API_VERSION,
+      host: '127.0.0.1',
+      port: double.port,
+      protocol: 'http',
+      telemetry: false,
+    });
+    const productIds = await seedBenchProducts(owner.db, PRODUCTS, 1_000_000);
+    const arrangeStarted = Date.now();
+    const warmup = await arrangePaidReadyOrders(owner.db, stripe, double, productIds, WARMUP_ORDERS);
+    const batches: ArrangedOrder[][] = [];
+    for (let r = 0; r < ROUNDS; r++)
+      batches.push(await arrangePaidReadyOrders(owner.db, stripe, double, productIds, ORDERS));
+    const arrangeSeconds = (Date.now() - arrangeStarted) / 1000;
+
+    // The worker connects as its own role, the api as the runtime role, as in production.
+    const workerUrl = new URL(database.url);
+    workerUrl.username = 'shop_order_worker';
+    const api = await forkChild(
+      API_SERVER,
+      {
+        BENCH_DATABASE_URL: runtimeUrl(database.url),
+        BENCH_REDIS_URL: REDIS_URL,
+        BENCH_REDIS_PREFIX: redisPrefix,
+        BENCH_TRUSTED_PROXIES: '127.0.0.1',
+        ...double.env(),
+      },
+      'api',
+    );
+    children.push(api);
+    const worker = await forkChild(
+      WORKER,
+      {
+        WORKER_DATABASE_URL: workerUrl.toString(),
+        AMQP_URL,
+        AMQP_TOPOLOGY_PREFIX: prefix,
+        MAIL_DIR: mailDir,
+        WORKER_RUN_RELAY: 'true',
+        LOG_LEVEL: 'info',
+      },
+      'order-worker',
+    );
+    children.push(worker);
+    const { prefetch, batchSize } = worker.ready as { prefetch: number; batchSize: number };
+    const apiUrl = `http://127.0.0.1:${(api.ready as { port: number }).port}`;
+
+    async function pipelineRun(batch: ArrangedOrder[]): Promise<PipelineResult> {
+      const ids = batch.map((o) => o.orderId);
+      const before = await worker.ask<WorkerStats>('stats', 'stats');
+      const stockBefore = await totalStock();
+      const apiCpu = await api.ask<number>('cpu', 'cpuMicros');
+      const workerCpu = await worker.ask<number>('cpu', 'cpuMicros');
+      let webhooksDone = false;
+      const delivery = deliverSucceededWebhooks(
+        apiUrl,
+        double,
+        batch.map((o) => o.paymentIntentId),
+        { concurrency: WEBHOOK_CONCURRENCY, sourceAddresses: STRIPE_WEBHOOK_ADDRESSES },
+      ).finally(() => {
+        webhooksDone = true;
+      });
+      delivery.catch(() => {});
+      // Polls until every order of the batch is ready to ship, or nothing moved for STALL_MS
+      // after the last webhook was answered.
+      let ready = 0;
+      let lastProgress = performance.now();
+      let finishedAt = performance.now();
+      while (ready < ids.length) {
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        const { rows } = await owner.pool.query<{ n: number }>(
+          `select count(*)::int as n from orders where status = 'ready_to_ship' and id = any($1::uuid[])`,
+          [ids],
+        );
+        const now = performance.now();
+        const n = rows[0]?.n ?? 0;
+        if (n > ready) lastProgress = now;
+        ready = n;
+        finishedAt = now;
+        if (webhooksDone && now - lastProgress > STALL_MS) break;
+      }
+      const webhooks = await delivery;
+      const seconds = (finishedAt - webhooks.startedAt) / 1000;
+      const apiCpuPerOrder = ((await api.ask<number>('cpu', 'cpuMicros')) - apiCpu) / ids.length;
+      const workerCpuPerOrder = ((await worker.ask<number>('cpu', 'cpuMicros')) - workerCpu) / ids.length;
+      const after = await worker.ask<WorkerStats>('stats', 'stats');
+
+      const doubledDetail: string[] = [];
+      const { rows: twice } = await owner.pool.query<{ n: number }>(
+        `select count(*)::int as n from (select payload->>'orderId' from outbox
+         where topic = 'order.paid' and payload->>'orderId' = any($1::text[]) group by 1 having count(*) > 1) d`,
+        [ids],
+      );
+      if ((twice[0]?.n ?? 0) > 0) doubledDetail.push(`${twice[0]?.n} orders with two order.paid events`);
+      const processed = (after.worker.processed ?? 0) - (before.worker.processed ?? 0);
+      if (processed > ids.length) doubledDetail.push(`${processed} messages processed for ${ids.length} orders`);
+      const mails = after.mail.sends - before.mail.sends;
+      if (mails > ids.length) doubledDetail.push(`${mails} mails sent for ${ids.length} orders`);
+      const multiMail = after.mail.multiple.filter((id) => ids.includes(id)).length;
+      if (multiMail > 0) doubledDetail.push(`${multiMail} orders mailed more than once`);
+      const reserved = stockBefore - (await totalStock());
+      if (reserved > ready) doubledDetail.push(`${reserved} units reserved for ${ready} fulfilled one-unit orders`);
+      return {
+        perSecond: ready / seconds,
+        seconds,
+        lost: ids.length - ready,
+        doubled: doubledDetail.length,
+        doubledDetail,
+        redeliveriesCaught: (after.worker.duplicate ?? 0) - (before.worker.duplicate ?? 0),
+        latencies: webhooks.latencies,
+        apiCpuPerOrder,
+        workerCpuPerOrder,
+      };
+    }
+
+    async function totalStock(): Promise<number> {
+      const { rows } = await owner.pool.query<{ n: string }>('select sum(stock)::bigint as n from products');
+      return Number(rows[0]?.n);
+    }
+
+    // Warm-up (JIT, pools, broker channels), then the size of the pipeline's real message:
+    // the relay publishes JSON.stringify of the outbox row's payload.
+    const warm = await pipelineRun(warmup);
+    if (warm.lost > 0 || warm.doubled > 0) {
+      throw new Error(`warm-up: ${warm.lost} lost, doubled: ${warm.doubledDetail.join('; ') || 'none'}`);
+    }
+    const { rows: sample } = await owner.pool.query<{ payload: unknown }>('select payload from outbox limit 1');
+    const messageBytes = Buffer.byteLength(JSON.stringify(sample[0]?.payload));
+    const rawRun = () => rawConfirmPublishConsume(AMQP_URL, raw, { messages: ORDERS, size: messageBytes, prefetch });
+    await rawConfirmPublishConsume(AMQP_URL, raw, { messages: WARMUP_ORDERS, size: messageBytes, prefetch });
+
+    const pipeline: PipelineResult[] = [];
+    const rawResults: RawResult[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? (['pipeline', 'raw'] as const) : (['raw', 'pipeline'] as const);
+      for (const side of order) {
+        if (side === 'pipeline') pipeline.push(await pipelineRun(batches[round] as ArrangedOrder[]));
+        else rawResults.push(await rawRun());
+      }
+    }
+
+    // Late doubles: anything processed or mailed twice after a batch was counted complete.
+    const final = await worker.ask<WorkerStats>('stats', 'stats');
+    const totalOrders = WARMUP_ORDERS + ROUNDS * ORDERS;
+    const { rows: pm } = await owner.pool.query<{ n: number }>('select count(*)::int as n from processed_messages');
+    const { rows: ob } = await owner.pool.query<{ n: number; undispatched: number }>(
+      'select count(*)::int as n, (count(*) filter (where dispatched_at is null))::int as undispatched from outbox',
+    );
+    const lateDoubles: string[] = [];
+    if (final.mail.sends !== totalOrders || final.mail.multiple.length > 0) {
+      lateDoubles.push(`${final.mail.sends} mails for ${totalOrders} orders (${final.mail.multiple.length} twice)`);
+    }
+    if ((pm[0]?.n ?? 0) !== totalOrders || (ob[0]?.n ?? 0) !== totalOrders) {
+      lateDoubles.push(`${pm[0]?.n} processed messages and ${ob[0]?.n} outbox rows for ${totalOrders} orders`);
+    }
+
+    const ratios = pipeline.map((p, i) => p.perSecond / (rawResults[i] as RawResult).perSecond);
+    const ratio = median(ratios);
+    const lost = pipeline.reduce((s, p) => s + p.lost, 0);
+    const doubled = pipeline.reduce((s, p) => s + p.doubled, 0) + lateDoubles.length;
+    const latencies = pipeline.flatMap((p) => p.latencies);
+
+    console.log(
+      `pipeline: ${cpus().length} cores, load average ${loadBefore} at start, ${load()} at end ` +
+        '(PostgreSQL, RabbitMQ, Redis, the api, the worker and this load generator share the cores, ' +
+        'with whatever else the machine runs; figures move with that load)',
+    );
+    console.log(
+      `pipeline: ${ROUNDS} alternating rounds of ${ORDERS} orders after a ${WARMUP_ORDERS}-order warm-up ` +
+        `(${totalOrders} orders arranged in ${arrangeSeconds.toFixed(1)} s, not timed); webhooks at concurrency ` +
+        `${WEBHOOK_CONCURRENCY}; worker prefetch ${prefetch}, relay batch ${batchSize}; message ${messageBytes} bytes; medians`,
+    );
+    console.table({
+      'pipeline (webhook -> ready_to_ship)': {
+        'per s': Math.round(median(pipeline.map((p) => p.perSecond))),
+        runs: pipeline.map((p) => `${p.perSecond.toFixed(0)}/s in ${p.seconds.toFixed(2)} s`).join(', '),
+      },
+      'raw amqplib (confirm-publish + ack)': {
+        'per s': Math.round(median(rawResults.map((r) => r.perSecond))),
+        runs: rawResults.map((r) => `${r.perSecond.toFixed(0)}/s in ${r.seconds.toFixed(2)} s`).join(', '),
+      },
+    });
+    console.log(
+      `pipeline: webhook answer latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms ` +
+        `(${latencies.length} webhooks); CPU per order: api ${median(pipeline.map((p) => p.apiCpuPerOrder)).toFixed(0)} µs, ` +
+        `worker ${median(pipeline.map((p) => p.workerCpuPerOrder)).toFixed(0)} µs`,
+    );
+    console.log(
+      `pipeline: lost ${lost}, doubled ${doubled}` +
+        ` (redeliveries caught by the consumer's dedupe: ${pipeline.reduce((s, p) => s + p.redeliveriesCaught, 0)}; ` +
+        `${final.mail.sends} confirmation mails for ${totalOrders} orders; ${ob[0]?.undispatched ?? '?'} outbox rows undispatched)`,
+    );
+    console.log(
+      `pipeline: pipeline/raw ratio ${ratio.toFixed(2)}x (per-round ${ratios.map((r) => r.toFixed(2)).join(' ')}; ` +
+        `target >= ${TARGET_RATIO}x: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`,
+    );
+    if (lost > 0 || doubled > 0) {
+      const details = [...pipeline.flatMap((p) => p.doubledDetail), ...lateDoubles];
+      throw new Error(`order pipeline lost ${lost} and doubled ${doubled}: ${details.join('; ') || 'see above'}`);
+    }
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+    await deleteQueuesAndExchanges(
+      AMQP_URL,
+      [topology.fulfilmentQueue, topology.deadLetterQueue, raw.queue],
+      [topology.exchange, topology.deadLetterExchange, raw.exchange],
+    ).catch((err: unknown) => console.warn(`pipeline: could not delete the bench queues: ${(err as Error).message}`));
+    await deleteRedisPrefix(REDIS_URL, redisPrefix).catch((err: unknown) =>
+      console.warn(`pipeline: could not delete bench keys under ${redisPrefix}: ${(err as Error).message}`),
+    );
+    await owner.pool.end();
+    await database.drop();
+    await double.stop();
+    await rm(mailDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,57 @@
+import { type ChildProcess, fork } from 'node:child_process';
+
+export interface Child {
+  process: ChildProcess;
+  /** The first message the child sent (its readiness report). */
+  ready: Record<string, unknown>;
+  /** Sends `request` and resolves with the next message that has `key`. */
+  ask<T>(request: string, key: string): Promise<T>;
+  /** SIGTERM (SIGKILL after 15 s) and waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Forks a bench server (a .ts file run through tsx) and waits for its first IPC message,
+ * which the server sends once it is ready. stdout is dropped (the servers log there, at info,
+ * as in production); stderr is shown.
+ */
+export async function forkChild(file: string, env: Record<string, string>, what: string): Promise<Child> {
+  const child = fork(file, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within 60 s`)), 60_000);
+    child.once('message', (m) => {
+      clearTimeout(timer);
+      resolve(m as Record<string, unknown>);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with code ${code} before it was ready`));
+    });
+  });
+  return {
+    process: child,
+    ready,
+    ask<T>(request: string, key: string) {
+      return new Promise<T>((resolve, reject) => {
+        const onMessage = (m: unknown) => {
+          if (!m || typeof m !== 'object' || !(key in m)) return;
+          child.off('message', onMessage);
+          resolve((m as Record<string, T>)[key] as T);
+        };
+        child.on('message', onMessage);
+        if (!child.send(request)) reject(new Error(`${what} did not take the ${request} request`));
+      });
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
