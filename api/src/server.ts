@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { type ApiConfig, loadApiConfig } from './config.js';
+import { startEmbeddedPostgres } from './db/embedded-postgres.js';
 import { runMigrations } from './db/migrate.js';
 import { runtimeUrl, setRuntimePassword } from './db/roles.js';
 
@@ -14,15 +15,19 @@ export interface StartedApi {
   close(): Promise<void>;
 }
 
+export interface StartApiHooks {
+  /** Runs once the database is migrated, before the app is built (seeding, other services' setup). */
+  beforeListen?: (ownerUrl: string | undefined) => Promise<void>;
+  /** Runs at close, after the app has stopped and before the embedded PostgreSQL does. */
+  beforeStopDatabase?: () => Promise<void>;
+}
+
 /**
  * Resolves the database (the configured one, or a real embedded PostgreSQL), applies the
  * migrations as the owner, builds the app connected as the runtime role and listens.
  * The only place that listens.
  */
-export async function startApi(
-  config: ApiConfig,
-  hooks: { beforeListen?: (ownerUrl: string | undefined) => Promise<void> } = {},
-): Promise<StartedApi> {
+export async function startApi(config: ApiConfig, hooks: StartApiHooks = {}): Promise<StartedApi> {
   let ownerUrl = config.DATABASE_MIGRATION_URL;
   let stopDatabase: (() => Promise<void>) | undefined;
   let databaseUrl = config.DATABASE_URL;
@@ -30,8 +35,6 @@ export async function startApi(
     console.warn(
       `[api] DATABASE_URL is unset: starting an embedded PostgreSQL in ${config.EMBEDDED_PG_DIR} (not for production)`,
     );
-    // Loaded only on this path: production bundles carry no PostgreSQL binaries (scripts/build.mjs).
-    const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
     const embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT });
     stopDatabase = embedded.stop;
     ownerUrl = embedded.ownerUrl;
@@ -56,6 +59,7 @@ export async function startApi(
     ownerUrl,
     async close() {
       await app.close();
+      await hooks.beforeStopDatabase?.();
       await stopDatabase?.();
     },
   };

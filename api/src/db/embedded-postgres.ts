@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -62,5 +63,12 @@ export async function startEmbeddedPostgres(opts: {
   } finally {
     await admin.end();
   }
-  return { ownerUrl: `${base}/${DATABASE}`, stop: () => pg.stop() };
+  // A terminal's Ctrl+C reaches the server as well (same process group): when it has already
+  // shut down, pg.stop() would wait forever for an exit that has happened.
+  const server = () => (pg as unknown as { process?: ChildProcess }).process;
+  const running = () => {
+    const p = server();
+    return p !== undefined && p.exitCode === null && p.signalCode === null;
+  };
+  return { ownerUrl: `${base}/${DATABASE}`, stop: async () => (running() ? pg.stop() : undefined) };
 }
