@@ -40,7 +40,8 @@ export interface TokenizerHarness {
 export interface HarnessOptions {
   provider?: KeyProvider;
   logStream?: Writable;
-  keyCache?: { ttlMs?: number; maxUses?: number };
+  /** `now`: the key cache's clock, so lifetimes are tested without waiting on a loaded machine. */
+  keyCache?: { ttlMs?: number; maxUses?: number; now?: () => number };
   /** Route the tokenizer's database connections through a proxy the test can cut. */
   databaseProxy?: boolean;
 }
@@ -89,6 +90,7 @@ async function startOn(dir: string, database: TestDatabase, options: HarnessOpti
         ttlMs: options.keyCache?.ttlMs ?? 60_000,
         maxUses: options.keyCache?.maxUses ?? 1_000_000,
         maxEntries: 1000,
+        ...(options.keyCache?.now ? { now: options.keyCache.now } : {}),
       },
     },
     {

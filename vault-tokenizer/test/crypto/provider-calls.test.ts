@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startTokenizer, type TokenizerHarness } from '../helper.js';
 
 // The key provider (Vault) is called per key-encryption key, never per value or per
@@ -8,9 +7,11 @@ import { startTokenizer, type TokenizerHarness } from '../helper.js';
 // a new call happens only once a cached key's lifetime ends.
 
 const TTL_MS = 1500;
+// The cache's clock moves only when the test says so: a slow run cannot expire keys mid-way.
+let clock = Date.now();
 let h: TokenizerHarness;
 before(async () => {
-  h = await startTokenizer({ keyCache: { ttlMs: TTL_MS } });
+  h = await startTokenizer({ keyCache: { ttlMs: TTL_MS, now: () => clock } });
 });
 after(async () => {
   await h?.close();
@@ -39,7 +40,7 @@ describe('key-provider calls', () => {
     assert.equal(h.provider.keyCalls(), 1, `provider calls: ${JSON.stringify(h.provider.calls)}`);
     assert.equal(h.provider.calls.generateKey, 1, 'one KEK generated; no per-customer provider call');
 
-    await sleep(TTL_MS + 200);
+    clock += TTL_MS + 1;
     const again = await h.call('order-worker', 'POST', '/v1/detokenize', {
       items: tokens.slice(0, 50).map((token) => ({ token, field: 'email' })),
     });
