@@ -58,7 +58,7 @@ describe(`VaultKeyProvider against ${mode}: authentication`, () => {
 
   it('ignores VAULT_TOKEN and VAULT_PREFIX from the environment: only its AppRole token is used', async () => {
     const saved = { token: process.env.VAULT_TOKEN, prefix: process.env.VAULT_PREFIX };
-    process.env.VAULT_TOKEN = 'hvs.ambient-token-from-the-environment';
+    process.env.VAULT_TOKEN = 'ambient-token-from-the-environment';
     process.env.VAULT_PREFIX = '/elsewhere';
     let provider: VaultKeyProvider;
     try {
