@@ -16,6 +16,7 @@ const workspaces = [
   'gateway',
   'policies',
   'threat-model',
+  'scripts',
 ];
 
 function walk(dir, out) {

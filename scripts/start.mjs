@@ -178,7 +178,8 @@ if (worker) {
   if (!env.MAIL_TRANSPORT) note('MAIL_TRANSPORT', `mails are written to ${env.MAIL_DIR ?? '.data/mail-outbox'}`);
 }
 if (!env.STRIPE_SECRET_KEY) note('STRIPE_SECRET_KEY', 'checkout answers 503 payments_not_configured');
-if (runTokenizer) note('TOKENIZER_URL', `the vault-tokenizer below, with development certificates in ${certs.dir}`);
+if (runTokenizer)
+  note('TOKENIZER_URL', `the vault-tokenizer started here, with development certificates in ${certs.dir}`);
 
 const base = started.url;
 console.log('');
