@@ -5,14 +5,15 @@
  * The mail transport is the folder transport wrapped in a counter of send() calls per order,
  * so the bench can tell a doubled confirmation mail (the folder transport itself drops a
  * second file for the same key, which would hide it).
- * IPC: sends { prefetch, batchSize } when started; 'stats' -> { stats: { worker, mail } };
- * 'cpu' -> { cpuMicros }; SIGTERM stops the worker gracefully and exits.
+ * IPC: sends { prefetch, batchSize } when started; 'stats' -> { stats: { worker, mail } }
+ * (worker counts summed over every start); 'cpu' -> { cpuMicros }; 'pause' stops the worker
+ * gracefully -> { paused }; 'resume' starts a new one -> { resumed }; SIGTERM stops and exits.
  */
 import { loggerOptions } from '@shop/shared/logger';
 import pino from 'pino';
 import { FolderMailTransport, type MailMessage, type MailTransport } from '../../api/src/pipeline/mail-transport.js';
 import { loadWorkerConfig } from '../../api/src/pipeline/worker-config.js';
-import { startOrderWorker } from '../../api/src/worker.js';
+import { type OrderWorker, startOrderWorker } from '../../api/src/worker.js';
 
 class CountingMailTransport implements MailTransport {
   readonly sendsPerOrder = new Map<string, number>();
@@ -31,8 +32,19 @@ const log = pino(
   pino.destination({ dest: '/dev/null', sync: false }),
 );
 const mail = new CountingMailTransport(new FolderMailTransport(config.MAIL_DIR));
-const worker = await startOrderWorker(config, { log, mail });
-if (worker.mode !== 'amqp') throw new Error(`worker started in ${worker.mode} mode: is AMQP_URL set?`);
+async function start(): Promise<OrderWorker> {
+  const started = await startOrderWorker(config, { log, mail });
+  if (started.mode !== 'amqp') throw new Error(`worker started in ${started.mode} mode: is AMQP_URL set?`);
+  return started;
+}
+/** Counts of workers already stopped (a pause), added to the running one's. */
+const earlier: Record<string, number> = {};
+function workerStats(): Record<string, number> {
+  const sum = { ...earlier };
+  for (const [k, v] of Object.entries(worker?.stats() ?? {})) sum[k] = (sum[k] ?? 0) + v;
+  return sum;
+}
+let worker: OrderWorker | undefined = await start();
 process.send?.({ prefetch: config.WORKER_PREFETCH, batchSize: config.OUTBOX_BATCH_SIZE });
 process.on('message', (m) => {
   if (m === 'stats') {
@@ -42,7 +54,21 @@ process.on('message', (m) => {
       sends += n;
       if (n > 1) multiple.push(orderId);
     }
-    process.send?.({ stats: { worker: worker.stats(), mail: { sends, orders: mail.sendsPerOrder.size, multiple } } });
+    process.send?.({ stats: { worker: workerStats(), mail: { sends, orders: mail.sendsPerOrder.size, multiple } } });
+  }
+  if (m === 'pause' && worker) {
+    const stopping = worker;
+    void stopping.stop().then(() => {
+      for (const [k, v] of Object.entries(stopping.stats())) earlier[k] = (earlier[k] ?? 0) + v;
+      worker = undefined;
+      process.send?.({ paused: true });
+    });
+  }
+  if (m === 'resume' && !worker) {
+    void start().then((w) => {
+      worker = w;
+      process.send?.({ resumed: true });
+    });
   }
   if (m === 'cpu') {
     const { user, system } = process.cpuUsage();
@@ -50,5 +76,5 @@ process.on('message', (m) => {
   }
 });
 process.once('SIGTERM', () => {
-  void worker.stop().then(() => process.exit(0));
+  void (worker?.stop() ?? Promise.resolve()).then(() => process.exit(0));
 });
