@@ -11,6 +11,12 @@
  *   - raw: plain amqplib confirm-publish + manual-ack consume of N messages of the pipeline's
  *     message size through a private quorum queue on the same broker, same prefetch.
  * Rounds alternate which side goes first; figures are medians. Target: pipeline >= 0.4x raw.
+ * To show where the time goes it also prints: the webhook answer latency p50/p99, the rate at
+ * which the api answered the webhooks, CPU per order of the api and of the worker, orders per
+ * relay transaction, and a backlog run: the worker paused while the api takes N webhooks, then
+ * resumed and timed alone (the pipeline behind the api, without the webhook route in front).
+ * BENCH_PIPELINE_ORDERS, BENCH_WEBHOOK_CONCURRENCY and the worker's own variables (e.g.
+ * WORKER_PREFETCH) override the defaults; BENCH_CPU_PROFILE_DIR writes a CPU profile per child.
  * Everything it makes (database, queues, exchanges, Redis keys, mail folder) is removed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -77,6 +83,8 @@ interface PipelineResult {
   doubledDetail: string[];
   redeliveriesCaught: number;
   latencies: number[];
+  /** Orders per relay transaction (rows marked dispatched by one transaction share its now()). */
+  perRelayBatch: number;
   /** Seconds from the first webhook sent to the last one answered. */
   webhookSeconds: number;
   apiCpuPerOrder: number;
@@ -230,6 +238,10 @@ export default async function run(): Promise<void> {
       if (mails > ids.length) doubledDetail.push(`${mails} mails sent for ${ids.length} orders`);
       const multiMail = after.mail.multiple.filter((id) => ids.includes(id)).length;
       if (multiMail > 0) doubledDetail.push(`${multiMail} orders mailed more than once`);
+      const { rows: relayed } = await owner.pool.query<{ n: number }>(
+        `select count(distinct dispatched_at)::int as n from outbox where payload->>'orderId' = any($1::text[])`,
+        [ids],
+      );
       const reserved = stockBefore - (await totalStock());
       if (reserved > ready) doubledDetail.push(`${reserved} units reserved for ${ready} fulfilled one-unit orders`);
       return {
@@ -240,6 +252,7 @@ export default async function run(): Promise<void> {
         doubledDetail,
         redeliveriesCaught: (after.worker.duplicate ?? 0) - (before.worker.duplicate ?? 0),
         latencies: webhooks.latencies,
+        perRelayBatch: ids.length / Math.max(1, relayed[0]?.n ?? 1),
         webhookSeconds: (webhooks.finishedAt - webhooks.startedAt) / 1000,
         apiCpuPerOrder,
         workerCpuPerOrder,
@@ -325,13 +338,15 @@ export default async function run(): Promise<void> {
     const tail = median(pipeline.map((p) => p.seconds - p.webhookSeconds));
     console.log(
       `pipeline: the api answered the webhooks at ${webhookRate.toFixed(0)}/s; the last order was ready ` +
-        `${(tail * 1000).toFixed(0)} ms after the last webhook answer (medians)`,
+        `${(tail * 1000).toFixed(0)} ms after the last webhook answer; ` +
+        `${median(pipeline.map((p) => p.perRelayBatch)).toFixed(1)} orders per relay transaction (medians)`,
     );
     const rawMedian = median(rawResults.map((r) => r.perSecond));
     console.log(
       `pipeline: behind the api (outbox -> relay -> RabbitMQ -> consumer -> ready_to_ship), a backlog of ${ORDERS} ` +
         `paid orders drained by the worker resumed after the webhooks: ${backlog.perSecond.toFixed(0)}/s in ` +
-        `${backlog.seconds.toFixed(2)} s (worker CPU ${backlog.workerCpuPerOrder.toFixed(0)} µs per order; ` +
+        `${backlog.seconds.toFixed(2)} s (worker CPU ${backlog.workerCpuPerOrder.toFixed(0)} µs per order, ` +
+        `${backlog.perRelayBatch.toFixed(0)} orders per relay transaction; ` +
         `${(backlog.perSecond / rawMedian).toFixed(2)}x raw); the api took those webhooks, worker paused, at ` +
         `${(ORDERS / backlog.webhookSeconds).toFixed(0)}/s`,
     );
