@@ -3,7 +3,6 @@ import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { type ApiConfig, loadApiConfig } from './config.js';
-import { startEmbeddedPostgres } from './db/embedded-postgres.js';
 import { runMigrations } from './db/migrate.js';
 import { runtimeUrl, setRuntimePassword } from './db/roles.js';
 
@@ -35,6 +34,8 @@ export async function startApi(config: ApiConfig, hooks: StartApiHooks = {}): Pr
     console.warn(
       `[api] DATABASE_URL is unset: starting an embedded PostgreSQL in ${config.EMBEDDED_PG_DIR} (not for production)`,
     );
+    // Loaded only on this path: production bundles carry no PostgreSQL binaries (scripts/build.mjs).
+    const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
     const embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT });
     stopDatabase = embedded.stop;
     ownerUrl = embedded.ownerUrl;
