@@ -5,7 +5,8 @@ import { api, resetCsrfToken } from './client.js';
 export interface User {
   id: string;
   email: string;
-  name: string;
+  /** Null after a login: the api knows the name only in the session that signed up. */
+  name: string | null;
 }
 
 export interface Product {

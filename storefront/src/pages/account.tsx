@@ -22,8 +22,12 @@ export function AccountPage() {
       <h1 id="account-title">Your account</h1>
       {user && (
         <dl className="details">
-          <dt>Name</dt>
-          <dd>{user.name}</dd>
+          {user.name !== null && (
+            <>
+              <dt>Name</dt>
+              <dd>{user.name}</dd>
+            </>
+          )}
           <dt>Email</dt>
           <dd>{user.email}</dd>
         </dl>
