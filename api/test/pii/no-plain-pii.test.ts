@@ -85,4 +85,15 @@ describe('personal data in the shop database (issue 3, item 8)', () => {
     const text = logs.text().toLowerCase();
     for (const value of typed) assert.ok(!text.includes(value.toLowerCase()), 'a typed value was logged');
   });
+
+  it('answers 400 pii_value_rejected, creating no user, to a name the tokenizer refuses (a control character)', async (t) => {
+    const tokenizer = await startRealTokenizer(t);
+    const { client, db } = await buildTestApp(t, { pii: null, env: tokenizer.env });
+    const res = await client().signup(`bell.${uniqueName('x')}@example.org`, STRONG_PASSWORD, 'Ada\u0007Lovelace');
+    assert.equal(res.statusCode, 400, res.body);
+    assert.deepEqual(res.json(), {
+      error: { code: 'pii_value_rejected', message: 'A personal-data value was refused as invalid' },
+    });
+    assert.equal((await db.select().from(users)).length, 0);
+  });
 });
