@@ -78,6 +78,8 @@ export class StripeDouble {
   readonly requests: RecordedRequest[] = [];
   /** While > 0, requests answer 503 (a Stripe outage), counting down. */
   failNext = 0;
+  /** While set, answers wait for it: Stripe's latency, held as long as a test needs. */
+  gate: Promise<void> | undefined;
   port = 0;
   private server: http.Server | undefined;
   private idempotency = new Map<string, { fingerprint: string; status: number; body: unknown }>();
@@ -87,8 +89,9 @@ export class StripeDouble {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
         const [status, body] = this.route(req, Buffer.concat(chunks).toString('utf8'));
+        await this.gate;
         res.writeHead(status, { 'content-type': 'application/json', 'request-id': id('req') });
         res.end(JSON.stringify(body));
       });

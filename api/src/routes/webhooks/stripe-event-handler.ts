@@ -22,9 +22,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Ctx {
   tx: ShopTx;
-  stripe: Stripe | null;
+  /** The PaymentIntent as Stripe reports it now (payment_intent.* events), fetched before the transaction. */
+  intent: Stripe.PaymentIntent | undefined;
   log: Pick<Logger, 'info' | 'warn'>;
 }
+
+/** Event types whose PaymentIntent is fetched again from Stripe before anything changes. */
+const INTENT_EVENT_TYPES = new Set(['payment_intent.succeeded', 'payment_intent.payment_failed']);
 
 function idOf(value: unknown): string | null {
   if (typeof value === 'string') return value;
@@ -36,14 +40,16 @@ function idOf(value: unknown): string | null {
 
 /**
  * Events arrive late, out of order and more than once, so the intent is fetched again from
- * Stripe: its current status, amount and metadata decide, not the event's snapshot.
+ * Stripe: its current status, amount and metadata decide, not the event's snapshot. Called
+ * before the transaction opens, so no connection or row lock is held while Stripe answers;
+ * the status guards of each update keep a fetch that has become stale from undoing anything.
  */
-async function currentIntent(ctx: Ctx, id: string): Promise<Stripe.PaymentIntent> {
-  if (!ctx.stripe) throw new PaymentsUnavailableError();
+async function currentIntent(stripe: Stripe | null, id: string): Promise<Stripe.PaymentIntent> {
+  if (!stripe) throw new PaymentsUnavailableError();
   try {
-    return await ctx.stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] });
+    return await stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] });
   } catch {
-    // Not recorded as seen: the transaction rolls back and Stripe retries the event later.
+    // Not recorded as seen: nothing is written and Stripe retries the event later.
     throw new PaymentsUnavailableError();
   }
 }
@@ -56,10 +62,9 @@ async function lockOrderOfIntent(ctx: Ctx, intent: Stripe.PaymentIntent) {
   return order && order.paymentIntentId === intent.id ? order : undefined;
 }
 
-async function onSucceeded(ctx: Ctx, object: Record<string, unknown>): Promise<EventOutcome> {
-  const id = idOf(object);
-  if (!id) return 'ignored';
-  const intent = await currentIntent(ctx, id);
+async function onSucceeded(ctx: Ctx): Promise<EventOutcome> {
+  const { intent } = ctx;
+  if (!intent) return 'ignored';
   if (intent.status !== 'succeeded') return 'ignored';
   const order = await lockOrderOfIntent(ctx, intent);
   if (!order) {
@@ -93,10 +98,9 @@ async function onSucceeded(ctx: Ctx, object: Record<string, unknown>): Promise<E
   return 'applied';
 }
 
-async function onFailed(ctx: Ctx, object: Record<string, unknown>): Promise<EventOutcome> {
-  const id = idOf(object);
-  if (!id) return 'ignored';
-  const intent = await currentIntent(ctx, id);
+async function onFailed(ctx: Ctx): Promise<EventOutcome> {
+  const { intent } = ctx;
+  if (!intent) return 'ignored';
   // A later attempt may already have succeeded: the stale failure must not undo it.
   if (intent.status === 'succeeded' || intent.status === 'processing') return 'ignored';
   const order = await lockOrderOfIntent(ctx, intent);
@@ -154,6 +158,17 @@ export async function applyStripeEvent(
   event: { id: string; type: string; data: { object: Record<string, unknown> } },
   log: Pick<Logger, 'info' | 'warn'>,
 ): Promise<EventOutcome> {
+  const intentId = INTENT_EVENT_TYPES.has(event.type) ? idOf(event.data.object) : null;
+  let intent: Stripe.PaymentIntent | undefined;
+  if (intentId) {
+    // A repeat of an event already applied costs no call to Stripe.
+    const [seen] = await db
+      .select({ eventId: stripeEvents.eventId })
+      .from(stripeEvents)
+      .where(eq(stripeEvents.eventId, event.id));
+    if (seen) return 'duplicate';
+    intent = await currentIntent(stripe, intentId);
+  }
   return db.transaction(async (tx) => {
     const first = await tx
       .insert(stripeEvents)
@@ -161,13 +176,13 @@ export async function applyStripeEvent(
       .onConflictDoNothing()
       .returning({ eventId: stripeEvents.eventId });
     if (first.length === 0) return 'duplicate';
-    const ctx: Ctx = { tx, stripe, log };
+    const ctx: Ctx = { tx, intent, log };
     const object = event.data.object;
     switch (event.type) {
       case 'payment_intent.succeeded':
-        return onSucceeded(ctx, object);
+        return onSucceeded(ctx);
       case 'payment_intent.payment_failed':
-        return onFailed(ctx, object);
+        return onFailed(ctx);
       case 'charge.refunded':
         return onRefunded(ctx, object);
       case 'charge.dispute.created':

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { stripeEvents } from '../../../src/db/schema/index.js';
 import { checkedOutOrder, orderRow, outboxRows } from '../../support/paid-order.js';
 import { buildPaymentsTestApp, type PaymentsTestApp } from '../../support/payments-app.js';
@@ -242,5 +243,43 @@ describe('POST /api/webhooks/stripe', () => {
     assert.equal(res.json().error.code, 'webhook_not_configured');
     const big = await post(app, JSON.stringify({ pad: 'x'.repeat(300 * 1024) }), 't=1,v1=00');
     assert.equal(big.statusCode, 413);
+  });
+
+  it('holds no database connection or row lock while it asks Stripe for the PaymentIntent', async (t) => {
+    const { app, db, ownerUrl, client } = await buildPaymentsTestApp(t, { stripeEnv: stripe.env() });
+    const { orderId, paymentIntentId } = await checkedOutOrder(client(), db, stripe);
+    stripe.succeed(paymentIntentId);
+    let release = () => {};
+    stripe.gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const asked = stripe.requests.length;
+    const pending = deliver(app, stripe.event('payment_intent.succeeded', stripe.intents.get(paymentIntentId)));
+    const owner = new pg.Client({ connectionString: ownerUrl });
+    await owner.connect();
+    try {
+      for (let i = 0; i < 200 && !stripe.requests.slice(asked).some((r) => r.path.includes(paymentIntentId)); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(
+        stripe.requests.slice(asked).some((r) => r.path.includes(paymentIntentId)),
+        'the intent was fetched',
+      );
+      const open = await owner.query(
+        `select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and application_name = 'shop-api' and state like 'idle in transaction%'`,
+      );
+      assert.equal(open.rows[0].n, 0, 'a transaction stays open while Stripe answers');
+      await owner.query('begin');
+      await owner.query('select 1 from orders where id = $1 for update nowait', [orderId]);
+      await owner.query('rollback');
+    } finally {
+      stripe.gate = undefined;
+      release();
+      await owner.end();
+    }
+    const res = await pending;
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal((await orderRow(db, orderId)).status, 'paid');
   });
 });
