@@ -8,8 +8,10 @@ import type pg from 'pg';
  * migration) and the same event goes to the log stream.
  *
  * Writes are group-committed: events recorded in the same tick share one INSERT, so the
- * serialised hash chain costs one round trip per batch, not per request. `record` resolves
- * only once the row is durable; callers release data only after that (fail closed).
+ * serialised hash chain costs one round trip per batch, not per request. One batch is in
+ * flight at a time: a second one would only wait at the server for the chain head's row
+ * lock (measured: no lower latency, slightly lower throughput). `record` resolves only once
+ * its own batch is committed; callers release data only after that (fail closed).
  */
 export type AuditOperation = 'tokenize' | 'detokenize' | 'reveal' | 'blind_index' | 'delete_token' | 'erase_subject';
 export type AuditOutcome = 'ok' | 'denied' | 'refused' | 'failed';
@@ -94,12 +96,14 @@ export class AuditLog {
 
   private async insert(events: AuditEvent[]): Promise<void> {
     // unnest keeps it one statement with a fixed number of parameters whatever the batch size.
-    await this.pool.query(
-      `INSERT INTO audit_events (caller, staff_identity, reason, operation, field_types, item_count, outcome, detail, policy_version)
+    // Named: each pooled connection parses and plans it once, not once per batch.
+    await this.pool.query({
+      name: 'audit_events_insert',
+      text: `INSERT INTO audit_events (caller, staff_identity, reason, operation, field_types, item_count, outcome, detail, policy_version)
        SELECT caller, staff, reason, op, string_to_array(fields, ','), n, outcome, detail, $9
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[])
          AS e(caller, staff, reason, op, fields, n, outcome, detail)`,
-      [
+      values: [
         events.map((e) => e.caller),
         events.map((e) => e.staffIdentity ?? null),
         events.map((e) => e.reason ?? null),
@@ -110,7 +114,7 @@ export class AuditLog {
         events.map((e) => e.detail ?? null),
         this.policyVersion,
       ],
-    );
+    });
   }
 }
 

@@ -116,14 +116,16 @@ export class TokenService {
    * a subject that was not erased. `masked[i]` asks for the masked form of item i.
    */
   async detokenize(items: { token: string; field: FieldType }[], masked: boolean[]): Promise<string[]> {
-    const { rows: found } = await this.pool.query<DetokenizeRow>(
-      `SELECT t.token, t.subject_id AS "subjectId", t.field_type AS "fieldType", t.ciphertext, t.iv,
+    // Named: each pooled connection parses and plans it once, not once per request.
+    const { rows: found } = await this.pool.query<DetokenizeRow>({
+      name: 'tokens_detokenize',
+      text: `SELECT t.token, t.subject_id AS "subjectId", t.field_type AS "fieldType", t.ciphertext, t.iv,
               t.key_version AS "keyVersion", t.expires_at AS "expiresAt", s.kek_id AS "kekId",
               s.wrapped_dek AS "wrappedDek", s.dek_version AS "dekVersion", s.erased_at AS "erasedAt"
        FROM tokens t JOIN subject_keys s ON s.subject_id = t.subject_id
        WHERE t.token = ANY($1::text[])`,
-      [items.map((i) => i.token)],
-    );
+      values: [items.map((i) => i.token)],
+    });
     const byToken = new Map(found.map((r) => [r.token, r]));
     const now = Date.now();
     // Check every item before decrypting any, so a refusal releases nothing.
