@@ -6,6 +6,7 @@ import type { KeyRing } from '../crypto/key-ring.js';
 import type { TokenizerDb } from '../db/database.js';
 import { tokens } from '../db/schema.js';
 import { type FieldType, maskValue, normaliseForIndex } from '../fields/field-types.js';
+import { TokenLookup } from './token-lookup.js';
 
 /**
  * Tokens are 24 random bytes (base64url) behind a `tok_` prefix: unguessable, and never
@@ -37,28 +38,17 @@ export class ItemError extends Error {
   }
 }
 
-interface DetokenizeRow {
-  token: string;
-  subjectId: string;
-  fieldType: string;
-  ciphertext: Buffer;
-  iv: Buffer;
-  keyVersion: number;
-  expiresAt: Date | null;
-  kekId: string | null;
-  wrappedDek: Buffer | null;
-  dekVersion: number;
-  erasedAt: Date | null;
-}
-
 export class TokenService {
   private blindIndexKeyId: string | undefined;
+  private readonly lookup: TokenLookup;
 
   constructor(
     private readonly db: TokenizerDb,
     private readonly pool: pg.Pool,
     private readonly keys: KeyRing,
-  ) {}
+  ) {
+    this.lookup = new TokenLookup(pool);
+  }
 
   /** Encrypts each value under the subject's data key and stores it; returns tokens in order. */
   async tokenize(
@@ -116,17 +106,7 @@ export class TokenService {
    * a subject that was not erased. `masked[i]` asks for the masked form of item i.
    */
   async detokenize(items: { token: string; field: FieldType }[], masked: boolean[]): Promise<string[]> {
-    // Named: each pooled connection parses and plans it once, not once per request.
-    const { rows: found } = await this.pool.query<DetokenizeRow>({
-      name: 'tokens_detokenize',
-      text: `SELECT t.token, t.subject_id AS "subjectId", t.field_type AS "fieldType", t.ciphertext, t.iv,
-              t.key_version AS "keyVersion", t.expires_at AS "expiresAt", s.kek_id AS "kekId",
-              s.wrapped_dek AS "wrappedDek", s.dek_version AS "dekVersion", s.erased_at AS "erasedAt"
-       FROM tokens t JOIN subject_keys s ON s.subject_id = t.subject_id
-       WHERE t.token = ANY($1::text[])`,
-      values: [items.map((i) => i.token)],
-    });
-    const byToken = new Map(found.map((r) => [r.token, r]));
+    const byToken = await this.lookup.find(items.map((i) => i.token));
     const now = Date.now();
     // Check every item before decrypting any, so a refusal releases nothing.
     items.forEach((item, index) => {
