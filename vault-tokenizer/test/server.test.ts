@@ -106,5 +106,10 @@ describe('src/server.ts', () => {
     child.kill('SIGTERM');
     assert.equal(await exit(child), 0);
     assert.ok(!output.includes('server@example.net'), 'the value was logged');
+    // One line per request (ours, on response), through the log controller: no Fastify
+    // 'incoming request' lines, and no deprecation warning at start.
+    assert.match(output, /request completed/);
+    assert.ok(!output.includes('incoming request'), 'Fastify request logging is on');
+    assert.ok(!/FSTDEP|DeprecationWarning/.test(output), output.match(/.*(FSTDEP|Deprecation).*/)?.[0]);
   });
 });
