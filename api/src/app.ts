@@ -15,6 +15,7 @@ import { notFoundPlugin } from './plugins/not-found.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { redisPlugin } from './plugins/redis.js';
+import { OneLinePerRequest } from './plugins/request-log.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { sessionPlugin } from './plugins/sessions.js';
 import { storefrontPlugin } from './plugins/storefront.js';
@@ -65,6 +66,8 @@ export async function buildApp(config: ApiConfig, deps: Partial<ApiDeps> = {}): 
 
   const app = Fastify({
     logger,
+    // One access-log line per request (plugins/request-log.ts).
+    logController: new OneLinePerRequest(),
     // Only the gateway's addresses: X-Forwarded-* from anyone else is ignored (fastify#5865).
     trustProxy: proxies.length > 0 ? proxies : false,
     bodyLimit: config.BODY_LIMIT_BYTES,
