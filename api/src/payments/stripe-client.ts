@@ -28,22 +28,3 @@ export function webhookSecrets(config: PaymentsConfig): string[] {
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }
-
-/**
- * Runs one synchronous Stripe call (the method call itself, not its await) without the
- * call-site stack the library captures on every request (`new Error().stack` in
- * StripeResource, only used to decorate a failed request's stack). Formatting that stack
- * runs V8's stack formatter and, with source maps enabled, a source-map lookup per frame:
- * on the webhook path it was about half of the CPU of each Stripe call. Our errors never
- * carry stacks to clients or logs (the error serialiser drops them), so nothing is lost.
- * The limit is restored before this returns, even when the call throws.
- */
-export function withoutCallSiteCapture<T>(call: () => T): T {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return call();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}

@@ -4,7 +4,6 @@ import type Stripe from 'stripe';
 import { orders } from '../../db/schema/orders.js';
 import { stripeEvents } from '../../db/schema/pipeline.js';
 import { PaymentsUnavailableError } from '../../payments/payment-errors.js';
-import { withoutCallSiteCapture } from '../../payments/stripe-client.js';
 import type { ShopDb, ShopTx } from '../../pipeline/database.js';
 import { writeOutbox } from '../../pipeline/outbox.js';
 
@@ -48,7 +47,7 @@ function idOf(value: unknown): string | null {
 async function currentIntent(stripe: Stripe | null, id: string): Promise<Stripe.PaymentIntent> {
   if (!stripe) throw new PaymentsUnavailableError();
   try {
-    return await withoutCallSiteCapture(() => stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] }));
+    return await stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] });
   } catch {
     // Not recorded as seen: nothing is written and Stripe retries the event later.
     throw new PaymentsUnavailableError();
