@@ -1,6 +1,6 @@
+import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import helmet from 'helmet';
 
 export const CSP_REPORT_PATH = '/api/csp-reports';
 
@@ -29,23 +29,15 @@ export const CSP_DIRECTIVES = {
 /** Powerful features off, payment only for us and Stripe's frames. */
 export const PERMISSIONS_POLICY = 'payment=(self "https://js.stripe.com"), camera=(), microphone=(), geolocation=()';
 
-/**
- * helmet's middleware is built once here and applied on every request. (@fastify/helmet
- * builds it again for each request: option parsing and CSP directive validation on every
- * request, for headers that never change.)
- */
 export const securityHeadersPlugin = fp(
   async (app: FastifyInstance) => {
-    const applyHelmet = helmet({
+    await app.register(helmet, {
       contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
       strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
       referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
       frameguard: { action: 'deny' },
       // require-corp would block Stripe's cross-origin iframes.
       crossOriginEmbedderPolicy: false,
-    });
-    app.addHook('onRequest', (request, reply, done) => {
-      applyHelmet(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
     });
     app.addHook('onSend', async (request, reply) => {
       reply.header('Permissions-Policy', PERMISSIONS_POLICY);
