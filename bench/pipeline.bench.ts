@@ -30,11 +30,11 @@ import { runMigrations } from '../api/src/db/migrate.js';
 import { runtimeUrl } from '../api/src/db/roles.js';
 import { STRIPE_API_VERSION } from '../api/src/payments/stripe-client.js';
 import { topologyFor } from '../api/src/pipeline/topology.js';
+import { deleteRedisPrefix } from '../api/test/support/redis-prefix.js';
 import { StripeDouble } from '../api/test/support/stripe-double.js';
 import { type Child, forkChild } from './support/child-process.js';
 import { type ArrangedOrder, arrangePaidReadyOrders, seedBenchProducts } from './support/pipeline-orders.js';
 import { deleteQueuesAndExchanges, type RawResult, rawConfirmPublishConsume } from './support/raw-amqp.js';
-import { deleteRedisPrefix } from './support/redis-keys.js';
 import { deliverSucceededWebhooks } from './support/webhook-load.js';
 
 const API_SERVER = fileURLToPath(new URL('./support/pipeline-api-server.ts', import.meta.url));

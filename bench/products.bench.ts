@@ -7,7 +7,7 @@
  * Target: hardened >= 0.8x bare throughput.
  */
 import { uniqueName } from '@shop/shared/test-harness';
-import { Redis } from 'ioredis';
+import { deleteRedisPrefix } from '../api/test/support/redis-prefix.js';
 import { type AppProcess, startAppProcess } from './support/app-process.js';
 import { createBenchDatabase } from './support/bench-database.js';
 import { type LoadResult, load } from './support/load.js';
@@ -35,21 +35,6 @@ async function checkAnswers(app: AppProcess, mode: string, products: number): Pr
   }
   const body = (await res.json()) as { items: unknown[]; total: number };
   if (body.items.length === 0) throw new Error(`${mode} app found no coffee among ${products} seeded products`);
-}
-
-async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 function median(values: number[]): number {
@@ -128,7 +113,7 @@ export default async function run(): Promise<void> {
   } finally {
     for (const app of apps) await app.stop();
     await database.drop();
-    await deletePrefix(redisPrefix).catch((err: unknown) => {
+    await deleteRedisPrefix(BENCH_REDIS_URL, redisPrefix).catch((err: unknown) => {
       console.warn(`products: could not delete bench keys under ${redisPrefix}: ${(err as Error).message}`);
     });
   }

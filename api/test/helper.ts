@@ -8,9 +8,9 @@ import { createDatabase, type Database } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { runtimeUrl } from '../src/db/roles.js';
 import type { PiiClient } from '../src/pii/pii-client.js';
-import { createRedisClient } from '../src/plugins/redis.js';
 import { TestClient } from './support/cookie-jar.js';
 import { FakePii } from './support/fake-pii.js';
+import { deleteRedisPrefix } from './support/redis-prefix.js';
 
 export { TestClient } from './support/cookie-jar.js';
 
@@ -66,25 +66,6 @@ export async function requireRedis(url = TEST_REDIS_URL): Promise<void> {
   }
 }
 
-/** Deletes the keys a test wrote (its own prefix only; the Redis server is shared). */
-async function deletePrefix(url: string, prefix: string): Promise<void> {
-  const r = createRedisClient(url);
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await r.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // Best effort: keys carry TTLs anyway.
-  } finally {
-    r.disconnect();
-  }
-}
-
 /**
  * A fresh database (migrated as the owner; the app connects as the runtime role), Redis with a
  * unique key prefix, and the app; all closed and dropped in `t.after`.
@@ -117,7 +98,7 @@ export async function buildTestApp(t: TestContext, options: TestAppOptions = {})
   t.after(async () => {
     await app.close();
     await owner.pool.end();
-    if (useRedis) await deletePrefix(config.REDIS_URL ?? TEST_REDIS_URL, redisPrefix);
+    if (useRedis) await deleteRedisPrefix(config.REDIS_URL ?? TEST_REDIS_URL, redisPrefix).catch(() => undefined);
     await dropDatabase?.();
   });
   await app.ready();

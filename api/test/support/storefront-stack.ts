@@ -13,10 +13,10 @@ import { createDatabase, type Database } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { runtimeUrl } from '../../src/db/roles.js';
 import { seedCatalogue } from '../../src/db/seed/seed-catalogue.js';
-import { createRedisClient } from '../../src/plugins/redis.js';
 import { requireRedis } from '../helper.js';
 import { LogCapture } from './log-capture.js';
 import { FakePii } from './payments-app.js';
+import { deleteRedisPrefix } from './redis-prefix.js';
 import { StripeDouble } from './stripe-double.js';
 
 export interface StorefrontStackOptions {
@@ -79,7 +79,7 @@ export async function buildStorefrontApp(
     await app.close();
     await stripe?.stop();
     await owner.pool.end();
-    await deletePrefix(redisPrefix);
+    await deleteRedisPrefix(TEST_REDIS_URL, redisPrefix).catch(() => undefined);
     await database.drop();
   });
   return { app, db: owner.db, logs, stripe };
@@ -170,23 +170,4 @@ async function startTlsFront(t: Pick<TestContext, 'after'>, port: number, target
         server.close(() => resolve());
       }),
   );
-}
-
-/** Deletes this stack's Redis keys (its own prefix only: the server is shared). */
-async function deletePrefix(prefix: string): Promise<void> {
-  const redis = createRedisClient(TEST_REDIS_URL);
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // Best effort: session and rate-limit keys expire anyway.
-  } finally {
-    redis.disconnect();
-  }
 }

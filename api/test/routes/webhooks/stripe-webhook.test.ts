@@ -226,7 +226,7 @@ describe('POST /api/webhooks/stripe', () => {
   });
 
   it('accepts both signing secrets during a rotation and no other', async (t) => {
-    const previous = 'whsec_previousrotationsecret';
+    const previous = `whsec_previous${randomUUID().replaceAll('-', '')}`;
     const { app } = await buildPaymentsTestApp(t, {
       stripeEnv: { ...stripe.env(), STRIPE_WEBHOOK_SECRET_PREVIOUS: previous },
     });
