@@ -11,6 +11,7 @@ import { cartItems, carts, products, users } from '../../src/db/schema/index.js'
 import { requireRedis, TestClient } from '../helper.js';
 import { FakePii } from './fake-pii.js';
 import { LogCapture } from './log-capture.js';
+import { deleteRedisPrefix } from './redis-prefix.js';
 
 export { FakePii } from './fake-pii.js';
 
@@ -56,6 +57,7 @@ export async function buildPaymentsTestApp(
     for (const stop of stops.reverse()) await stop();
     await app.close();
     await owner.pool.end();
+    await deleteRedisPrefix(TEST_REDIS_URL, redisPrefix).catch(() => undefined);
     await database.drop();
   });
   await app.ready();
