@@ -35,6 +35,7 @@ import { StripeDouble } from '../api/test/support/stripe-double.js';
 import { type Child, forkChild } from './support/child-process.js';
 import { type ArrangedOrder, arrangePaidReadyOrders, seedBenchProducts } from './support/pipeline-orders.js';
 import { deleteQueuesAndExchanges, type RawResult, rawConfirmPublishConsume } from './support/raw-amqp.js';
+import { median, percentile } from './support/stats.js';
 import { deliverSucceededWebhooks } from './support/webhook-load.js';
 
 const API_SERVER = fileURLToPath(new URL('./support/pipeline-api-server.ts', import.meta.url));
@@ -89,19 +90,6 @@ interface PipelineResult {
   webhookSeconds: number;
   apiCpuPerOrder: number;
   workerCpuPerOrder: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 function load(): string {

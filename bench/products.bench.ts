@@ -11,6 +11,7 @@ import { deleteRedisPrefix } from '../api/test/support/redis-prefix.js';
 import { type AppProcess, startAppProcess } from './support/app-process.js';
 import { createBenchDatabase } from './support/bench-database.js';
 import { type LoadResult, load } from './support/load.js';
+import { median } from './support/stats.js';
 
 const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONNECTIONS = 20;
@@ -35,14 +36,6 @@ async function checkAnswers(app: AppProcess, mode: string, products: number): Pr
   }
   const body = (await res.json()) as { items: unknown[]; total: number };
   if (body.items.length === 0) throw new Error(`${mode} app found no coffee among ${products} seeded products`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function summarise(results: LoadResult[]) {

@@ -7,6 +7,7 @@
 import pino from 'pino';
 import { buildApp } from '../../api/src/app.js';
 import { loadApiConfig } from '../../api/src/config.js';
+import { serveToParent } from './serve-to-parent.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -31,16 +32,4 @@ const config = loadApiConfig({
 });
 // One log line per request at info, as in production, written to /dev/null.
 const app = await buildApp(config, { logStream: pino.destination({ dest: '/dev/null', sync: false }) });
-await app.listen({ host: '127.0.0.1', port: 0 });
-const address = app.server.address();
-if (!address || typeof address === 'string') throw new Error('server has no TCP address');
-process.send?.({ port: address.port });
-process.on('message', (m) => {
-  if (m === 'cpu') {
-    const { user, system } = process.cpuUsage();
-    process.send?.({ cpuMicros: user + system });
-  }
-});
-process.once('SIGTERM', () => {
-  void app.close().then(() => process.exit(0));
-});
+await serveToParent(app);

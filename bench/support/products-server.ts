@@ -10,6 +10,7 @@ import { buildApp } from '../../api/src/app.js';
 import { loadApiConfig } from '../../api/src/config.js';
 import { createDatabase } from '../../api/src/db/client.js';
 import productRoutes from '../../api/src/routes/products/index.js';
+import { serveToParent } from './serve-to-parent.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -50,18 +51,4 @@ async function bare(): Promise<FastifyInstance> {
 const mode = process.argv[2];
 if (mode !== 'hardened' && mode !== 'bare') throw new Error(`unknown mode ${mode}: expected hardened or bare`);
 const app = mode === 'hardened' ? await hardened() : await bare();
-await app.listen({ host: '127.0.0.1', port: 0 });
-const address = app.server.address();
-if (!address || typeof address === 'string') throw new Error('server has no TCP address');
-process.send?.({ port: address.port });
-// CPU time of this process on request: a per-request cost that, unlike req/s, does not
-// depend on what else the machine is running at the time.
-process.on('message', (m) => {
-  if (m === 'cpu') {
-    const { user, system } = process.cpuUsage();
-    process.send?.({ cpuMicros: user + system });
-  }
-});
-process.once('SIGTERM', () => {
-  void app.close().then(() => process.exit(0));
-});
+await serveToParent(app);
