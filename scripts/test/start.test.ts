@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@shop/shared/test-harness';
 import pg from 'pg';
 import { launchChromium, newContext } from '../../storefront/test/support/browser.js';
-import { newShopper, signUp } from '../../storefront/test/support/shopper.js';
+import { logOutAndIn, newShopper, signUp } from '../../storefront/test/support/shopper.js';
 
 // `npm start` as a person runs it (node scripts/start.mjs), on spare ports with every data
 // folder in a temporary directory: the storefront, the api, the vault-tokenizer and the
@@ -249,14 +249,7 @@ describe('npm start (scripts/start.mjs)', () => {
     const shopper = newShopper();
     await page.goto(`${base}/signup`);
     await signUp(page, shopper);
-    await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
-    await page.getByRole('button', { name: 'Log out' }).click();
-    await page.getByRole('link', { name: 'Log in' }).click();
-    await page.getByLabel('Email').fill(shopper.email);
-    await page.getByLabel('Password').fill(shopper.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
-    await page.getByText(shopper.email).waitFor();
+    await logOutAndIn(page, shopper);
     const [session] = (await context.cookies(base)).filter((c) => c.name === '__Host-shop_sid');
     assert.ok(session, 'Chromium keeps the session cookie');
     assert.equal(session.secure, true);

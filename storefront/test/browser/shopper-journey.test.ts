@@ -14,6 +14,7 @@ import {
   addToCart,
   cardFrame,
   fillCard,
+  logOutAndIn,
   newShopper,
   reachPaymentStep,
   searchAndOpenFirst,
@@ -139,14 +140,7 @@ describe('storefront in Chromium, payments configured', () => {
     const shopper = newShopper();
     await page.goto(`${stack.url}/signup`);
     await signUp(page, shopper);
-    await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
-    await page.getByRole('button', { name: 'Log out' }).click();
-    await page.getByRole('link', { name: 'Log in' }).click();
-    await page.getByLabel('Email').fill(shopper.email);
-    await page.getByLabel('Password').fill(shopper.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
-    await page.getByText(shopper.email).waitFor();
+    await logOutAndIn(page, shopper);
 
     const storage = await page.evaluate(async () => ({
       local: Object.keys(localStorage),

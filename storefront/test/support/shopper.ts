@@ -34,6 +34,18 @@ export async function signUp(page: Page, shopper: ReturnType<typeof newShopper>)
   await page.getByRole('button', { name: 'Create account' }).click();
 }
 
+/** After signing up: logs out, logs in again through the form and waits for the account page. */
+export async function logOutAndIn(page: Page, shopper: ReturnType<typeof newShopper>): Promise<void> {
+  await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('link', { name: 'Log in' }).click();
+  await page.getByLabel('Email').fill(shopper.email);
+  await page.getByLabel('Password').fill(shopper.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+  await page.getByText(shopper.email).waitFor();
+}
+
 export async function fillShippingAddress(page: Page): Promise<void> {
   await page.getByLabel('Full name').fill('Ada Shopper');
   await page.getByLabel('Address', { exact: true }).fill('1 Analytical Street');
