@@ -4,7 +4,11 @@
 # migrations and policy they read, the storefront build, and the one native package left
 # out of the bundles (dist/node_modules/@node-rs/argon2). No source, no dev dependencies.
 
-FROM node:20-bookworm-slim AS build
+# Node 24 LTS, pinned to a release; CI (which reaches no image registry) passes a locally built
+# image of the same release with --build-arg NODE_IMAGE=... . .ci/run tests on the same major.
+ARG NODE_IMAGE=node:24.22.3-trixie-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 # Manifests first, so the dependency layer is reused while only source changes.
 COPY package.json package-lock.json ./
@@ -18,7 +22,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and not writable by the service user: the code cannot be changed at run time.

@@ -191,9 +191,20 @@ describe('compose.yaml commands and the image', () => {
     assert.equal(environmentOf('api').STOREFRONT_DIR, `${workdir}/dist/storefront`);
   });
 
+  it('builds on a pinned Node 24 LTS image, the same major that .ci/run tests on', () => {
+    const dockerfile = readFileSync(new URL('Dockerfile', ROOT), 'utf8');
+    const image = /^ARG NODE_IMAGE=node:(\d+)\.(\d+)\.(\d+)-[a-z]+-slim$/m.exec(dockerfile);
+    assert.ok(image, 'the Dockerfile pins NODE_IMAGE to node:<major.minor.patch>-<debian>-slim');
+    assert.equal(image[1], '24', 'Node 24 is the supported LTS line');
+    const ci = readFileSync(new URL('.ci/run', ROOT), 'utf8');
+    assert.equal(/^NODE_MAJOR=(\d+)$/m.exec(ci)?.[1], image[1], '.ci/run tests on the production major');
+    const engines = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')).engines.node;
+    assert.equal(engines, '>=22', 'no end-of-life Node line is declared supported');
+  });
+
   it('runs the image as a non-root user, from dist only, with NODE_ENV=production', () => {
     const stage = runtimeStage();
-    assert.match(stage[0] as string, /^FROM node:20-bookworm-slim\b/);
+    assert.match(stage[0] as string, /^FROM \$\{NODE_IMAGE\} AS runtime$/);
     const user = stage.findLast((l) => /^USER\s/i.test(l))?.split(/\s+/)[1];
     assert.ok(user, 'the runtime stage sets USER');
     const [uid] = user.split(':');
