@@ -1,4 +1,6 @@
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import pg from 'pg';
 
@@ -125,4 +127,58 @@ export class CuttableProxy {
   async stop(): Promise<void> {
     await this.cut();
   }
+}
+
+/**
+ * A service started as a child process, with its stdout and stderr collected. Tests wait on
+ * what it prints (event-driven, never a fixed number of polls: a loaded machine starts a
+ * process slowly, and a poll count that runs out would let the test go on before the service
+ * is up). A wait fails at once when the process exits, and after `timeoutMs` otherwise, with
+ * the output in the message.
+ */
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited(): Promise<number | null>;
+}
+
+export function spawnService(command: string, args: string[], options: SpawnOptions): ServiceProcess {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const changed = new EventEmitter();
+  const collect = (chunk: Buffer) => {
+    output += chunk;
+    changed.emit('change');
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    exited: () => exit,
+    waitForOutput(pattern, timeoutMs = 60_000) {
+      return new Promise<void>((resolve, reject) => {
+        const done = (err?: Error) => {
+          clearTimeout(timer);
+          changed.off('change', check);
+          child.off('exit', onExit);
+          if (err) reject(err);
+          else resolve();
+        };
+        const check = () => {
+          if (pattern.test(output)) done();
+        };
+        const onExit = (code: number | null) => {
+          if (!pattern.test(output)) done(new Error(`exited (${code}) before printing ${pattern}:\n${output}`));
+        };
+        const timer = setTimeout(() => done(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+        changed.on('change', check);
+        child.on('exit', onExit);
+        check();
+        if (child.exitCode !== null) onExit(child.exitCode);
+      });
+    },
+  };
 }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import https from 'node:https';
@@ -7,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DevCertificateAuthority } from '@shop/shared/mtls';
-import { createTestDatabase, freePort, type TestDatabase } from '@shop/shared/test-harness';
+import {
+  createTestDatabase,
+  freePort,
+  type ServiceProcess,
+  spawnService,
+  type TestDatabase,
+} from '@shop/shared/test-harness';
 // @ts-expect-error: a plain ES module of the build, without type declarations
 import { buildBundles } from '../../scripts/build.mjs';
 import { request } from '../../vault-tokenizer/test/helper.js';
@@ -19,35 +24,15 @@ import { request } from '../../vault-tokenizer/test/helper.js';
 
 let out: string;
 const databases: TestDatabase[] = [];
-const children: ChildProcess[] = [];
+const children: ServiceProcess[] = [];
 
-function run(bundle: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, [join(out, bundle)], {
+function run(bundle: string, env: Record<string, string>): ServiceProcess {
+  const service = spawnService(process.execPath, [join(out, bundle)], {
     cwd: out,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.push(child);
-  child.stdout?.on('data', (c) => {
-    output += c;
-  });
-  child.stderr?.on('data', (c) => {
-    output += c;
-  });
-  return { child, output: () => output };
-}
-
-function exitCode(child: ChildProcess): Promise<number | null> {
-  return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
-}
-
-async function waitFor(output: () => string, pattern: RegExp, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 150 && !pattern.test(output()); i++) {
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.match(output(), pattern);
+  children.push(service);
+  return service;
 }
 
 before(async () => {
@@ -55,7 +40,7 @@ before(async () => {
   await buildBundles(out);
 });
 after(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
   await Promise.all(databases.map((d) => d.drop()));
   await rm(out, { recursive: true, force: true });
 });
@@ -86,9 +71,9 @@ describe('npm run build bundles', () => {
   ];
   for (const [bundle, env, variable] of badVariables) {
     it(`${bundle} refuses a bad ${variable} and names it`, async () => {
-      const { child, output } = run(bundle, env);
-      assert.notEqual(await exitCode(child), 0);
-      assert.match(output(), new RegExp(variable));
+      const service = run(bundle, env);
+      assert.notEqual(await service.exited(), 0);
+      assert.match(service.output(), new RegExp(variable));
     });
   }
 
@@ -96,23 +81,26 @@ describe('npm run build bundles', () => {
     const db = await createTestDatabase('bundle_api');
     databases.push(db);
     const port = await freePort();
-    const { child, output } = run('api/server.js', {
+    const api = run('api/server.js', {
       DATABASE_URL: db.url,
       DATABASE_MIGRATION_URL: db.url,
       PORT: String(port),
       LOG_LEVEL: 'warn',
     });
-    await waitFor(output, /REDIS_URL is unset/, child);
+    await api.waitForOutput(/REDIS_URL is unset/);
+    // Listening follows the warning by the time migrations take: retry refused connections
+    // until a deadline (a loaded machine is slow, not broken), failing with the output.
+    const deadline = Date.now() + 60_000;
     let ready: Response | undefined;
-    for (let i = 0; i < 100 && !ready; i++) {
+    while (!ready && Date.now() < deadline && api.child.exitCode === null) {
       ready = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
       if (!ready) await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal(ready?.status, 200, output());
+    assert.equal(ready?.status, 200, api.output());
     const products = await fetch(`http://127.0.0.1:${port}/api/products`);
     assert.deepEqual(await products.json(), { items: [], total: 0 }, 'the migrated catalogue is readable');
-    child.kill('SIGTERM');
-    assert.equal(await exitCode(child), 0);
+    api.child.kill('SIGTERM');
+    assert.equal(await api.exited(), 0);
   });
 
   it('vault-tokenizer/server.js migrates its database, loads its policy and serves mTLS callers', async () => {
@@ -122,7 +110,7 @@ describe('npm run build bundles', () => {
     await ca.issue('vault-tokenizer', { server: true });
     await ca.issue('api');
     const port = await freePort();
-    const { child, output } = run('vault-tokenizer/server.js', {
+    const tokenizer = run('vault-tokenizer/server.js', {
       TOKENIZER_DATABASE_URL: db.url,
       TOKENIZER_PORT: String(port),
       TOKENIZER_TLS_CA_FILE: ca.caFile,
@@ -132,7 +120,7 @@ describe('npm run build bundles', () => {
       TOKENIZER_LOCAL_KEK_FILE: join(out, 'kek.json'),
       LOG_LEVEL: 'warn',
     });
-    await waitFor(output, /mTLS\)/, child);
+    await tokenizer.waitForOutput(/mTLS\)/);
     const m = await ca.material('api');
     const agent = new https.Agent({ ca: m.ca, cert: m.cert, key: m.key });
     const made = await request(port, agent, 'POST', '/v1/tokenize', {
@@ -141,7 +129,7 @@ describe('npm run build bundles', () => {
     });
     agent.destroy();
     assert.equal(made.status, 200);
-    child.kill('SIGTERM');
-    assert.equal(await exitCode(child), 0);
+    tokenizer.child.kill('SIGTERM');
+    assert.equal(await tokenizer.exited(), 0);
   });
 });

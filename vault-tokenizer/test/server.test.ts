@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DevCertificateAuthority } from '@shop/shared/mtls';
-import { createTestDatabase, freePort, type TestDatabase } from '@shop/shared/test-harness';
+import {
+  createTestDatabase,
+  freePort,
+  type ServiceProcess,
+  spawnService,
+  type TestDatabase,
+} from '@shop/shared/test-harness';
 import { loadTokenizerConfig } from '../src/config.js';
 import { request } from './helper.js';
 
@@ -18,25 +23,13 @@ const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 let dir: string;
 let ca: DevCertificateAuthority;
 let db: TestDatabase;
-let child: ChildProcess | undefined;
-let output = '';
+let child: ServiceProcess | undefined;
 
-function start(env: Record<string, string>): ChildProcess {
-  const p = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+function start(env: Record<string, string>): ServiceProcess {
+  child = spawnService(process.execPath, ['--import', 'tsx', SERVER], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  p.stdout?.on('data', (c) => {
-    output += c;
-  });
-  p.stderr?.on('data', (c) => {
-    output += c;
-  });
-  return p;
-}
-
-function exit(p: ChildProcess): Promise<number | null> {
-  return new Promise((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code))));
+  return child;
 }
 
 before(async () => {
@@ -47,9 +40,9 @@ before(async () => {
   db = await createTestDatabase('tokenizer_server');
 });
 after(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGKILL');
-    await exit(child);
+  if (child && child.child.exitCode === null) {
+    child.child.kill('SIGKILL');
+    await child.exited();
   }
   await db?.drop();
   await rm(dir, { recursive: true, force: true });
@@ -59,12 +52,11 @@ describe('src/server.ts', () => {
   it('refuses to start without TOKENIZER_DATABASE_URL, naming it', async () => {
     assert.throws(() => loadTokenizerConfig({}), /TOKENIZER_DATABASE_URL/);
     const p = start({});
-    assert.equal(await exit(p), 1);
-    assert.match(output, /TOKENIZER_DATABASE_URL/);
+    assert.equal(await p.exited(), 1);
+    assert.match(p.output(), /TOKENIZER_DATABASE_URL/);
   });
 
   it('refuses to start without its certificate, naming the file', async () => {
-    output = '';
     const p = start({
       TOKENIZER_DATABASE_URL: db.url,
       TOKENIZER_TLS_CA_FILE: ca.caFile,
@@ -72,14 +64,13 @@ describe('src/server.ts', () => {
       TOKENIZER_TLS_CERT_FILE: join(dir, 'missing.pem'),
       TOKENIZER_TLS_KEY_FILE: ca.keyFile('vault-tokenizer'),
     });
-    assert.equal(await exit(p), 1);
-    assert.match(output, /missing\.pem/);
+    assert.equal(await p.exited(), 1);
+    assert.match(p.output(), /missing\.pem/);
   });
 
   it('migrates, serves mTLS callers, prints the not-for-production key warning, and stops on SIGTERM', async () => {
-    output = '';
     const port = await freePort();
-    child = start({
+    const p = start({
       TOKENIZER_DATABASE_URL: db.url,
       TOKENIZER_PORT: String(port),
       TOKENIZER_TLS_CA_FILE: ca.caFile,
@@ -88,7 +79,8 @@ describe('src/server.ts', () => {
       TOKENIZER_TLS_KEY_FILE: ca.keyFile('vault-tokenizer'),
       TOKENIZER_LOCAL_KEK_FILE: join(dir, 'kek.json'),
     });
-    for (let i = 0; i < 100 && !output.includes('mTLS only'); i++) await new Promise((r) => setTimeout(r, 100));
+    await p.waitForOutput(/mTLS only/);
+    const output = p.output();
     assert.match(output, /NOT FOR PRODUCTION/);
     const m = await ca.material('api');
     const agent = new https.Agent({ ca: m.ca, cert: m.cert, key: m.key });
@@ -103,13 +95,14 @@ describe('src/server.ts', () => {
     const noCert = new https.Agent({ ca: m.ca });
     await assert.rejects(request(port, noCert, 'GET', '/healthz'));
     noCert.destroy();
-    child.kill('SIGTERM');
-    assert.equal(await exit(child), 0);
-    assert.ok(!output.includes('server@example.net'), 'the value was logged');
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited(), 0);
+    const logged = p.output();
+    assert.ok(!logged.includes('server@example.net'), 'the value was logged');
     // One line per request (ours, on response), through the log controller: no Fastify
     // 'incoming request' lines, and no deprecation warning at start.
-    assert.match(output, /request completed/);
-    assert.ok(!output.includes('incoming request'), 'Fastify request logging is on');
-    assert.ok(!/FSTDEP|DeprecationWarning/.test(output), output.match(/.*(FSTDEP|Deprecation).*/)?.[0]);
+    assert.match(logged, /request completed/);
+    assert.ok(!logged.includes('incoming request'), 'Fastify request logging is on');
+    assert.ok(!/FSTDEP|DeprecationWarning/.test(logged), logged.match(/.*(FSTDEP|Deprecation).*/)?.[0]);
   });
 });
