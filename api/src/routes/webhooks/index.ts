@@ -10,7 +10,7 @@ import { applyStripeEvent } from './stripe-event-handler.js';
 
 /** Stripe's default: a signed timestamp older than this is refused, which bounds replays. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
-const MAX_WEBHOOK_BYTES = 256 * 1024;
+export const MAX_WEBHOOK_BYTES = 256 * 1024;
 
 export interface WebhookRoutesOptions {
   /** Used to re-fetch objects; null when STRIPE_SECRET_KEY is unset (events then wait for retries). */
