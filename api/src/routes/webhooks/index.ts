@@ -37,7 +37,7 @@ export default async function webhookRoutes(app: FastifyInstance, opts: WebhookR
     { parseAs: 'buffer', bodyLimit: MAX_WEBHOOK_BYTES },
     (_req, body, done) => done(null, new RawBody(body as Buffer)),
   );
-  const rateLimit = opts.rateLimit ?? { max: 1200, timeWindow: '1 minute' };
+  const rateLimit = opts.rateLimit ?? app.rateLimits.webhook;
 
   app.post(
     '/api/webhooks/stripe',
