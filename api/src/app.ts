@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { type ApiConfig, trustedProxies } from './config.js';
+import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { paymentsWiring } from './payments/payments-wiring.js';
 import type { PiiClient } from './pii/pii-client.js';
 import { tokenizerFromConfig } from './pii/tokenizer-from-config.js';
@@ -79,6 +80,10 @@ export async function buildApp(config: ApiConfig, deps: Partial<ApiDeps> = {}): 
     requestTimeout: 30_000,
     connectionTimeout: 30_000,
     return503OnClosing: true,
+    // Answers made before any hook runs still carry the security headers and the stable
+    // error body, never an echo of the request ([pentest 8.10]).
+    frameworkErrors,
+    clientErrorHandler,
     routerOptions: { maxParamLength: 200 },
     ajv: {
       // Unknown fields are refused with 400, not silently dropped (ARCHITECTURE non-negotiable 3).
@@ -92,11 +97,16 @@ export async function buildApp(config: ApiConfig, deps: Partial<ApiDeps> = {}): 
   if (tokenizer) app.addHook('onClose', async () => tokenizer.close());
 
   await app.register(errorModel, { mapError: mapDependencyError });
+  // First hook of every request, so every answer after it carries the headers.
+  await app.register(securityHeadersPlugin);
+  // Routes take JSON (or declare their own parsers, as webhooks and CSP reports do): any other
+  // content type is 415 unsupported_media_type, as documented, not a string body that fails
+  // validation later ([pentest 8.10]).
+  app.removeContentTypeParser('text/plain');
   await app.register(redisPlugin, { url: config.REDIS_URL, client: deps.redis });
   await app.register(dbPlugin, { url: config.DATABASE_URL });
 
-  // Security plugins, in order.
-  await app.register(securityHeadersPlugin);
+  // Security plugins, in order (the headers are registered first, above).
   await app.register(rateLimitPlugin, { config, redis: app.redis });
   await app.register(sessionPlugin, { store: deps.sessionStore, redisPrefix: config.REDIS_KEY_PREFIX, now: deps.now });
   await app.register(csrfPlugin, {

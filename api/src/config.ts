@@ -41,7 +41,11 @@ export const ApiConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 1048576, default: 16384 }),
   RATE_LIMIT_GLOBAL_MAX: Type.Integer({ minimum: 1, default: 300 }),
   RATE_LIMIT_LOGIN_MAX: Type.Integer({ minimum: 1, default: 5 }),
+  // PCI DSS v4.0.1 8.3.4: at most 10 attempts per account and client before a 30-minute lockout.
   RATE_LIMIT_LOGIN_ACCOUNT_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  // Attempts on one account from all clients before each further one is slowed (not refused).
+  RATE_LIMIT_LOGIN_ACCOUNT_CEILING: Type.Integer({ minimum: 1, default: 100 }),
+  RATE_LIMIT_LOGIN_SLOWDOWN_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 2000 }),
   RATE_LIMIT_SIGNUP_MAX: Type.Integer({ minimum: 1, default: 5 }),
   RATE_LIMIT_CHECKOUT_MAX: Type.Integer({ minimum: 1, default: 10 }),
   RATE_LIMIT_NOT_FOUND_MAX: Type.Integer({ minimum: 1, default: 60 }),

@@ -7,14 +7,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '@shop/shared/test-harness';
+import { ApiConfigSchema } from '../../api/src/config.js';
+import { CSP_REPORT_BODY_LIMIT } from '../../api/src/routes/csp-reports/index.js';
+import { MAX_WEBHOOK_BYTES } from '../../api/src/routes/webhooks/index.js';
 
 // Runs the production gateway configuration in a real nginx, in front of a recording
 // upstream, to pin what the api relies on: the client address comes only from the gateway.
 const confPath = new URL('../nginx.conf', import.meta.url);
 
 interface Seen {
+  url: string | undefined;
   headers: http.IncomingHttpHeaders;
 }
+
+/** The api's own body limit of each route with one (Fastify refuses a body over it with 413). */
+const API_BODY_LIMITS: Array<[string, number]> = [
+  ['/api/auth/login', ApiConfigSchema.properties.BODY_LIMIT_BYTES.default],
+  ['/api/webhooks/stripe', MAX_WEBHOOK_BYTES],
+  ['/api/csp-reports', CSP_REPORT_BODY_LIMIT],
+];
 
 describe('gateway (nginx.conf)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
@@ -52,8 +63,10 @@ describe('gateway (nginx.conf)', () => {
     );
 
     upstream = http.createServer((req, res) => {
-      seen.push({ headers: req.headers });
+      seen.push({ url: req.url, headers: req.headers });
       req.resume();
+      // As an api behind a different deployment might: the gateway must not pass it on.
+      res.setHeader('Strict-Transport-Security', 'max-age=60');
       req.on('end', () => res.end('ok'));
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
@@ -93,13 +106,15 @@ describe('gateway (nginx.conf)', () => {
     path: string,
     headers: Record<string, string>,
     body?: string,
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; rawHeaders: string[] }> {
     return new Promise((resolve, reject) => {
       const req = https.request(
         { host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', headers, rejectUnauthorized: false },
         (res) => {
           res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders }),
+          );
         },
       );
       req.on('error', reject);
@@ -125,17 +140,35 @@ describe('gateway (nginx.conf)', () => {
     assert.equal(h['x-forwarded-host'], undefined);
   });
 
-  it('sends HSTS and hides its version', async () => {
+  it('hides its version', async () => {
     const res = await request('/', {});
-    assert.match(String(res.headers['strict-transport-security']), /max-age=31536000; includeSubDomains/);
     assert.equal(res.headers.server, 'nginx');
   });
 
-  it('refuses bodies over 64 KiB before they reach the api', async () => {
-    seen.length = 0;
-    const res = await request('/api/auth/login', { 'content-type': 'application/json' }, 'x'.repeat(70_000));
-    assert.equal(res.status, 413);
-    assert.equal(seen.length, 0);
+  it('[pentest 8.10] sends exactly one HSTS header, its own, on proxied answers and on its own refusals', async () => {
+    const proxied = await request('/api/me', {});
+    const refused = await request('/api/auth/login', { 'content-type': 'application/json' }, 'x'.repeat(70_000));
+    assert.equal(refused.status, 413);
+    for (const res of [proxied, refused]) {
+      const values = res.rawHeaders.filter(
+        (_v, i, all) => i % 2 === 1 && all[i - 1]?.toLowerCase() === 'strict-transport-security',
+      );
+      assert.deepEqual(values, ['max-age=31536000; includeSubDomains']);
+    }
+  });
+
+  it('[pentest 8.10] lets each route take the body its api limit allows, and refuses one byte more at the edge', async () => {
+    for (const [path, limit] of API_BODY_LIMITS) {
+      seen.length = 0;
+      const fits = await request(path, { 'content-type': 'application/json' }, 'x'.repeat(limit));
+      assert.equal(fits.status, 200, `${path}: ${limit} bytes reach the api`);
+      assert.equal(seen.length, 1, path);
+      assert.equal(seen[0]?.url, path);
+      seen.length = 0;
+      const over = await request(path, { 'content-type': 'application/json' }, 'x'.repeat(limit + 1));
+      assert.equal(over.status, 413, `${path}: ${limit + 1} bytes`);
+      assert.equal(seen.length, 0, `${path}: the api never saw the oversized body`);
+    }
   });
 
   it('refuses TLS 1.1 (PCI DSS v4.0.1 4.2.1)', async () => {

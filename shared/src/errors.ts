@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import createError from '@fastify/error';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -48,6 +49,7 @@ const FRAMEWORK_CODES: Record<string, { code: string; status: number; message: s
   FST_ERR_INVALID_URL: { code: 'invalid_url', status: 400, message: 'Invalid URL' },
   FST_ERR_BAD_URL: { code: 'invalid_url', status: 400, message: 'Invalid URL' },
   FST_ERR_ASYNC_CONSTRAINT: { code: 'invalid_request', status: 400, message: 'Invalid request' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'url_too_long', status: 414, message: 'URL parameter is too long' },
 };
 
 export function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
@@ -73,8 +75,11 @@ export function toPublicError(err: FastifyError): PublicError {
       : { status: 500, code: 'internal_error', message: 'Internal error' };
   }
   if (status === 429) return { status, code: 'rate_limited', message: 'Too many requests, retry later' };
-  const code = err.code && !err.code.startsWith('FST_') ? err.code.toLowerCase() : `http_${status}`;
-  return { status, code, message: err.message };
+  // Framework messages can quote the request (a path, a header): only our own are sent.
+  if (!err.code || err.code.startsWith('FST_')) {
+    return { status, code: `http_${status}`, message: STATUS_CODES[status] ?? 'Request refused' };
+  }
+  return { status, code: err.code.toLowerCase(), message: err.message };
 }
 
 export interface PublicError {

@@ -1,7 +1,9 @@
-import type { PublicError } from '@shop/shared/errors';
+import { type PublicError, toPublicError } from '@shop/shared/errors';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createDatabase, type Database } from '../db/client.js';
+import { DatabaseUnavailableError, RateLimitUnavailableError } from '../errors.js';
+import { isRedisUnavailableError } from './redis.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -57,11 +59,14 @@ export function isDatabaseConnectionError(err: unknown): boolean {
   return false;
 }
 
-/** Maps a database outage to a stable 503 instead of a generic 500. */
+/**
+ * Maps a dependency outage to its stable 503 instead of a generic 500. A raw Redis error
+ * reaching the error handler comes from a fail-closed rate-limit bucket (@fastify/rate-limit
+ * passes its store's error on; the session store answers its own `session_store_unavailable`).
+ */
 export function mapDependencyError(err: FastifyError): PublicError | undefined {
   if (typeof err.statusCode === 'number' && err.statusCode < 500) return undefined;
-  if (isDatabaseConnectionError(err)) {
-    return { status: 503, code: 'database_unavailable', message: 'Temporarily unavailable, retry later' };
-  }
+  if (isRedisUnavailableError(err)) return toPublicError(new RateLimitUnavailableError());
+  if (isDatabaseConnectionError(err)) return toPublicError(new DatabaseUnavailableError());
   return undefined;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,6 +24,23 @@ export function createRedisClient(url: string): Redis {
     retryStrategy: () => 500,
     lazyConnect: true,
   });
+}
+
+// What ioredis rejects a command with when the server cannot be used: no connection (the
+// offline queue is off), the retry budget spent, a command timeout, or an error reply (a
+// server out of memory, loading, read-only).
+const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'AbortError', 'ClusterAllFailedError']);
+const UNAVAILABLE_MESSAGES = new Set([
+  "Stream isn't writeable and enableOfflineQueue options is false",
+  'Connection is closed.',
+  'Command timed out',
+]);
+
+/** True when the error is ioredis saying Redis could not serve a command. */
+export function isRedisUnavailableError(err: unknown): boolean {
+  if (err instanceof ReplyError) return true;
+  if (!(err instanceof Error)) return false;
+  return UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_MESSAGES.has(err.message);
 }
 
 export interface RedisPluginOptions {

@@ -9,7 +9,7 @@ import { fromCspReport, fromReports } from './violation.js';
 /** A report is a few hundred bytes; a Reporting API batch of 20 stays well under this. */
 export const CSP_REPORT_BODY_LIMIT = 32 * 1024;
 /** Per client address: enough for a page that trips several directives, not for a flood. */
-export const CSP_REPORTS_PER_MINUTE = 30;
+export { CSP_REPORTS_PER_MINUTE } from '../../rate-limits.js';
 
 const REPORT_TYPES = ['application/csp-report', 'application/reports+json'];
 
@@ -33,7 +33,7 @@ export default async function cspReportRoutes(fastify: FastifyInstance): Promise
     '/api/csp-reports',
     {
       bodyLimit: CSP_REPORT_BODY_LIMIT,
-      config: { csrf: false, rateLimit: { max: CSP_REPORTS_PER_MINUTE, timeWindow: '1 minute' } },
+      config: { csrf: false, rateLimit: app.rateLimits.cspReports },
       schema: {
         tags: ['security'],
         summary: 'Receive Content-Security-Policy violation reports from browsers',

@@ -10,7 +10,7 @@ import { applyStripeEvent } from './stripe-event-handler.js';
 
 /** Stripe's default: a signed timestamp older than this is refused, which bounds replays. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
-const MAX_WEBHOOK_BYTES = 256 * 1024;
+export const MAX_WEBHOOK_BYTES = 256 * 1024;
 
 export interface WebhookRoutesOptions {
   /** Used to re-fetch objects; null when STRIPE_SECRET_KEY is unset (events then wait for retries). */
@@ -37,7 +37,7 @@ export default async function webhookRoutes(app: FastifyInstance, opts: WebhookR
     { parseAs: 'buffer', bodyLimit: MAX_WEBHOOK_BYTES },
     (_req, body, done) => done(null, new RawBody(body as Buffer)),
   );
-  const rateLimit = opts.rateLimit ?? { max: 1200, timeWindow: '1 minute' };
+  const rateLimit = opts.rateLimit ?? app.rateLimits.webhook;
 
   app.post(
     '/api/webhooks/stripe',
