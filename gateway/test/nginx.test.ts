@@ -16,7 +16,7 @@ interface Seen {
   headers: http.IncomingHttpHeaders;
 }
 
-describe('gateway (nginx.conf)', () => {
+describe('[C-019] gateway (nginx.conf)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
   let nginx: ChildProcess | undefined;
   let upstream: http.Server;

@@ -7,7 +7,7 @@ const EXPECTED_CSP =
   "connect-src 'self' https://api.stripe.com;frame-src https://js.stripe.com https://hooks.stripe.com;" +
   "frame-ancestors 'none';object-src 'none';base-uri 'none';form-action 'self';report-uri /api/csp-reports;report-to csp-endpoint";
 
-describe('security headers (PCI DSS v4.0.1 6.4.3, ASVS 50.2)', () => {
+describe('[C-005] security headers (PCI DSS v4.0.1 6.4.3, ASVS 50.2)', () => {
   it('sends the strict CSP, HSTS, Referrer-Policy, Permissions-Policy and frame denial on every answer', async (t) => {
     const { app } = await buildTestApp(t);
     for (const url of ['/healthz', '/api/me', '/no-such-page']) {
