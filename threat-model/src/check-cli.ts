@@ -1,5 +1,6 @@
-import { runModelChecks, type TestResult } from './checks.js';
+import type { TestResult } from './checks.js';
 import { readResults, repositoryInput } from './inputs.js';
+import { runAllChecks } from './run-checks.js';
 
 // The last step of `npm test` (scripts/run-tests.mjs): the model checks against the results
 // file the test runner wrote in the same run. Plain lines, after the runner's own summary; any
@@ -11,9 +12,9 @@ if (!partial) {
   if (!resultsPath) throw new Error('usage: check-cli.ts <results.jsonl> [--partial]');
   results = readResults(resultsPath);
 }
-const checks = runModelChecks(repositoryInput(results));
+const checks = runAllChecks(repositoryInput(results));
 console.log(
-  `\nmodel checks (threat-model/, against compose.yaml, the config schemas${partial ? '' : " and this run's results"})`,
+  `\nmodel checks (threat-model/ and policies/, against compose.yaml, the config schemas${partial ? '' : " and this run's results"})`,
 );
 for (const c of checks) {
   console.log(`${c.problems.length === 0 ? '✔' : '✖'} ${c.name}`);

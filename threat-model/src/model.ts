@@ -789,6 +789,18 @@ export const model: ThreatModel = {
       enforcedIn: ['threat-model/src/checks.ts', 'policies/pci-dss-v4.0.1.yaml'],
       evidence: [{ kind: 'test', file: 'threat-model/test/model.test.ts' }],
     },
+    {
+      id: 'C-030',
+      name: 'Dependency audit policy (fails on critical, or high with a fix, in production) and a CycloneDX SBOM per service',
+      enforcedIn: ['scripts/supply-chain/', 'policies/vulnerability-management.md'],
+      evidence: [{ kind: 'scan', tool: 'npm audit policy, cyclonedx-npm', file: 'scripts/test/supply-chain.test.ts' }],
+    },
+    {
+      id: 'C-031',
+      name: 'The policy set exists, each policy owned by a role and within its review date',
+      enforcedIn: ['policies/'],
+      evidence: [{ kind: 'test', file: 'policies/test/policies.test.ts' }],
+    },
   ],
   threats,
 };
