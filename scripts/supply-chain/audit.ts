@@ -10,7 +10,11 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 function npmAudit(args: string[]): AuditReport {
   const run = spawnSync('npm', ['audit', '--json', ...args], { cwd: root, encoding: 'utf8' });
   try {
-    return JSON.parse(run.stdout) as AuditReport;
+    const report = JSON.parse(run.stdout) as AuditReport & { message?: string };
+    // When the registry refuses, npm prints its HTTP error as JSON instead of a report.
+    if (report.auditReportVersion === undefined && !report.error)
+      return { error: { summary: report.message ?? 'no report' } };
+    return report;
   } catch {
     return { error: { summary: (run.stderr || run.stdout || 'no output').trim().split('\n')[0] } };
   }

@@ -801,6 +801,12 @@ export const model: ThreatModel = {
       enforcedIn: ['policies/'],
       evidence: [{ kind: 'test', file: 'policies/test/policies.test.ts' }],
     },
+    {
+      id: 'C-032',
+      name: 'The evidence pack is hashed and signed (Ed25519) and its OSCAL output follows the model schemas',
+      enforcedIn: ['scripts/evidence/'],
+      evidence: [{ kind: 'test', file: 'scripts/test/evidence.test.ts' }],
+    },
   ],
   threats,
 };
