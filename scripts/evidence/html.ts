@@ -123,6 +123,10 @@ export interface ReportInput {
   suite: { tests: number; pass: number; fail: number } | undefined;
   evidence: { number: string; file: string; description: string; status?: string }[];
   fingerprint: string;
+  /** The audit policy's verdict, shown beside the suite's. */
+  audit: string;
+  /** Set when the pack was made from a run finished earlier (--results). */
+  reusedRun?: string;
 }
 
 const badge = (ok: boolean | undefined, yes = 'passed', no = 'failed') =>
@@ -154,11 +158,11 @@ h1{font-size:1.7rem}h2{border-bottom:2px solid #d5dde8;padding-bottom:.2rem;marg
 table{border-collapse:collapse;width:100%;margin:.6rem 0}td,th{border:1px solid #d5dde8;padding:.3rem .45rem;vertical-align:top;text-align:left}
 th{background:#eef3f8}.b{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-size:12px;font-weight:600}
 .ok{background:#d8f3dc;color:#1b5e20}.ko{background:#fde2e1;color:#8a1c1c}.n{background:#eceff3;color:#555}.w{background:#fff1d6;color:#7a4b00}
-.summary{display:grid;grid-template-columns:repeat(4,1fr);gap:.8rem}.card{border:1px solid #d5dde8;border-radius:.5rem;padding:.7rem}
+.summary{display:grid;grid-template-columns:repeat(5,1fr);gap:.8rem}.card{border:1px solid #d5dde8;border-radius:.5rem;padding:.7rem}
 .card b{display:block;font-size:1.5rem}code{background:#f2f4f7;padding:0 .2rem;border-radius:.2rem}pre{white-space:pre-wrap}
 </style></head><body>`);
   out.push(`<h1>hardened-shop — evidence pack</h1>
-<p>Created ${esc(r.created)} from commit <code>${esc(r.commit)}</code>. Every file cited below as <b>E…</b> is in
+<p>Created ${esc(r.created)} from commit <code>${esc(r.commit)}</code>${r.reusedRun ? `, with the test results of a run finished earlier (<code>${esc(r.reusedRun)}</code>)` : ''}. Every file cited below as <b>E…</b> is in
 <code>evidence/</code>, listed with its SHA-256 in <code>manifest.json</code>, which is signed with Ed25519
 (public key fingerprint <code>${esc(r.fingerprint)}</code>). Check the pack with
 <code>npm run evidence:verify -- &lt;this folder&gt; --public-key &lt;key you received separately&gt;</code>.</p>`);
@@ -167,6 +171,7 @@ th{background:#eef3f8}.b{display:inline-block;padding:0 .45rem;border-radius:.6r
 <div class="card">test suite<b>${r.suite ? `${r.suite.pass}/${r.suite.tests}` : '—'}</b>${r.suite ? badge(r.suite.fail === 0, 'all passed', `${r.suite.fail} failed`) : 'not parsed'}</div>
 <div class="card">model and mapping checks<b>${r.checks.length - failedChecks.length}/${r.checks.length}</b>${badge(failedChecks.length === 0, 'all passed', `${failedChecks.length} failed`)}</div>
 <div class="card">controls with passing evidence<b>${controlsPassed}/${r.controls.length}</b>${badge(controlsPassed === r.controls.length)}</div>
+<div class="card">dependency audit (E12)<b>${/^pass/.test(r.audit) ? 'pass' : 'FAIL'}</b>${badge(/^pass/.test(r.audit), 'policy met', esc(r.audit))}</div>
 <div class="card">threats<b>${r.model.threats.length}</b>${r.model.threats.filter((t) => t.status === 'open').length} open · ${r.model.threats.filter((t) => t.status === 'accepted').length} accepted</div>
 </div>`);
   out.push(

@@ -252,6 +252,8 @@ writeFileSync(
     suite,
     evidence: files,
     fingerprint: fingerprint(createPublicKey(key)),
+    audit: audit.status === 0 ? 'pass' : 'did not pass or did not run',
+    reusedRun: opt('--results'),
   }),
 );
 writeManifest(

@@ -58,7 +58,7 @@ function advisories(report: AuditReport): { pkg: string; advisory: AuditAdvisory
 
 function unusable(report: AuditReport, label: string): string | undefined {
   if (report.error)
-    return `the ${label} audit did not run: ${report.error.summary ?? report.error.code ?? 'npm error'}`;
+    return `the ${label} audit did not run: ${report.error.summary || report.error.code || 'npm error'}`;
   if (report.auditReportVersion !== 2 || typeof report.vulnerabilities !== 'object') {
     return `the ${label} audit is not an npm audit report (format 2)`;
   }

@@ -12,8 +12,9 @@ function npmAudit(args: string[]): AuditReport {
   try {
     const report = JSON.parse(run.stdout) as AuditReport & { message?: string };
     // When the registry refuses, npm prints its HTTP error as JSON instead of a report.
-    if (report.auditReportVersion === undefined && !report.error)
-      return { error: { summary: report.message ?? 'no report' } };
+    if (report.auditReportVersion === undefined) {
+      return { error: { summary: report.error?.summary || report.message || 'npm printed no report' } };
+    }
     return report;
   } catch {
     return { error: { summary: (run.stderr || run.stdout || 'no output').trim().split('\n')[0] } };

@@ -148,6 +148,7 @@ describe('[C-032] evidence pack integrity and OSCAL output', () => {
       suite: { tests: 1, pass: 1, fail: 0 },
       evidence: [],
       fingerprint: 'f',
+      audit: 'pass',
     });
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)[^"<\s]+"/);
     for (const h of ['1. Scope', '2. Threat model', '3. PCI DSS v4.0.1 mapping', '4. Results by control'])

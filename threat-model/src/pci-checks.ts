@@ -47,6 +47,10 @@ export function mappingItems(mapping: Mapping): (MappingItem & { section: string
       Object.entries(s.items ?? {}).map(([id, raw]) => {
         const own: RawItem = typeof raw === 'string' ? { title: raw } : raw;
         const item = { ...s.defaults, ...own };
+        // A section's controls describe its implemented items; an item of another status
+        // (operator, not applicable) cites controls only if it names them itself.
+        const implemented = item.status === 'implemented' || item.status === 'partial';
+        if (!implemented && own.controls === undefined) item.controls = [];
         return {
           id: String(id),
           section: String(s.id),
