@@ -27,7 +27,7 @@ const API_BODY_LIMITS: Array<[string, number]> = [
   ['/api/csp-reports', CSP_REPORT_BODY_LIMIT],
 ];
 
-describe('gateway (nginx.conf)', () => {
+describe('[C-019] gateway (nginx.conf)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-test-'));
   let nginx: ChildProcess | undefined;
   let upstream: http.Server;

@@ -94,7 +94,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('mTLS between services', () => {
+describe('[C-012] mTLS between services', () => {
   it('names the caller by the service name in its certificate', async () => {
     const res = await call(await ca.material('api'));
     assert.equal(res.body, 'api');

@@ -166,7 +166,7 @@ describe('compose.yaml environment against the services config schemas', () => {
   });
 });
 
-describe('compose.yaml commands and the image', () => {
+describe('[C-021] compose.yaml commands and the image', () => {
   const emitted = new Set(
     Object.entries(BUNDLES as Record<string, string[]>).flatMap(([ws, names]) =>
       names.map((n) => `dist/${ws}/${n}.js`),

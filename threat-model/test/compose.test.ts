@@ -32,7 +32,7 @@ function canReach(a: string, b: string): boolean {
   return networksOf(b).some((n) => mine.has(n));
 }
 
-describe('compose.yaml network segmentation', () => {
+describe('[C-020] compose.yaml network segmentation', () => {
   it('publishes ports only on the gateway (and the staff VPN once it exists)', () => {
     const publishing = Object.entries(services)
       .filter(([, s]) => (s.ports ?? []).length > 0)

@@ -34,7 +34,7 @@ function scan(files: string[], cwd: string): string[] {
     .map((m) => `${(m[1] ?? '').replace(`${cwd}/`, '')}:${m[2]} ${m[3]}`);
 }
 
-describe('secret scanner', () => {
+describe('[C-022] secret scanner', () => {
   it('finds no secret in any file the repository tracks', () => {
     const files = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
     assert.ok(files.length > 100, `expected the whole tree, got ${files.length} files`);

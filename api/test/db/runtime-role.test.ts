@@ -13,7 +13,7 @@ async function asRuntime<T>(url: string, sql: string): Promise<T> {
   }
 }
 
-describe('least-privilege runtime role (PCI DSS v4.0.1 7.2.2, 7.2.5; ASVS 1.4.5 / 14.x)', () => {
+describe('[C-011] least-privilege runtime role (PCI DSS v4.0.1 7.2.2, 7.2.5; ASVS 1.4.5 / 14.x)', () => {
   it('connects the app as shop_api, which can read the catalogue but cannot run DDL, TRUNCATE or write products', async (t) => {
     const { databaseUrl } = await buildTestApp(t, { redis: false });
     const who = await asRuntime<{ rows: { current_user: string }[] }>(databaseUrl, 'select current_user');

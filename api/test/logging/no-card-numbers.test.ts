@@ -54,7 +54,7 @@ const stripe = new StripeDouble();
 before(() => stripe.start());
 after(() => stripe.stop());
 
-describe('card numbers (non-negotiable 1)', () => {
+describe('[C-002] card numbers (non-negotiable 1)', () => {
   it('never reach a log line, an answer or a database row, whatever route, field or header carries them', async (t) => {
     const { app, db, ownerUrl, logs, client } = await buildPaymentsTestApp(t, {
       stripeEnv: stripe.env(),

@@ -4,7 +4,7 @@ import { SESSION_COOKIE } from '../../src/plugins/sessions.js';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../helper.js';
 import { LogCapture } from '../support/log-capture.js';
 
-describe('log stream (PCI DSS v4.0.1 3.3, 10.2; ARCHITECTURE non-negotiable 2)', () => {
+describe('[C-018] log stream (PCI DSS v4.0.1 3.3, 10.2; ARCHITECTURE non-negotiable 2)', () => {
   it('never contains a password, an email, a name, a session cookie or a CSRF token during signup, login and failed login', async (t) => {
     const logs = new LogCapture();
     const { client } = await buildTestApp(t, { env: { LOG_LEVEL: 'trace' }, deps: { logStream: logs } });

@@ -20,7 +20,7 @@ import {
 
 before(() => requireRabbit());
 
-describe('order pipeline across a broker outage', () => {
+describe('[C-026] order pipeline across a broker outage', () => {
   it('delivers 1,000 orders to the worker exactly once while the broker link is cut and restored mid-way', async (t) => {
     const { db, workerDb, defer } = await pipelineDatabase(t);
     const topology = testTopology(t);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../helper.js';
 
-describe('CSRF on state-changing routes (ASVS 50.4.2 / OWASP synchronizer token)', () => {
+describe('[C-007] CSRF on state-changing routes (ASVS 50.4.2 / OWASP synchronizer token)', () => {
   it('refuses a POST without the x-csrf-token header, even with a valid session cookie', async (t) => {
     const { client } = await buildTestApp(t);
     const shopper = client();

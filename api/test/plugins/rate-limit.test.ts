@@ -14,7 +14,7 @@ function loginFrom(client: (ip?: string) => TestClient, address: string, email: 
   });
 }
 
-describe('rate limits (ASVS 2.2.1, PCI DSS v4.0.1 8.3.4)', () => {
+describe('[C-008] rate limits (ASVS 2.2.1, PCI DSS v4.0.1 8.3.4)', () => {
   it('refuses the 6th login attempt in a minute from one address even with a forged X-Forwarded-For', async (t) => {
     // No TRUSTED_PROXIES: the direct peer is the client, whatever the header says.
     const { client } = await buildTestApp(t);

@@ -27,7 +27,7 @@ async function headersAdded(register: (app: ReturnType<typeof Fastify>) => Promi
   return Object.fromEntries(Object.entries(res.headers).filter(([name]) => !(name in plain.headers)));
 }
 
-describe('security headers (PCI DSS v4.0.1 6.4.3, ASVS 50.2)', () => {
+describe('[C-005] security headers (PCI DSS v4.0.1 6.4.3, ASVS 50.2)', () => {
   it('sends the strict CSP, Referrer-Policy, Permissions-Policy and frame denial on every answer', async (t) => {
     const { app } = await buildTestApp(t, { env: { RATE_LIMIT_NOT_FOUND_MAX: '1' } });
     // Answers of every stage: a route, a 401, a 404, a 429 from the not-found limit, a 400.

@@ -11,7 +11,7 @@ function sessionCookie(res: { cookies: unknown[] }) {
   );
 }
 
-describe('sessions (ASVS 3.2-3.4, PCI DSS v4.0.1 8.2.8)', () => {
+describe('[C-006] sessions (ASVS 3.2-3.4, PCI DSS v4.0.1 8.2.8)', () => {
   it('issues the session id in a __Host- cookie that is HttpOnly, Secure, SameSite=Lax, Path=/ and has no Domain', async (t) => {
     const { client } = await buildTestApp(t);
     const res = await client().request({ method: 'GET', url: '/api/csrf-token' });

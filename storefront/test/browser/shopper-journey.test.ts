@@ -94,7 +94,7 @@ describe('storefront in Chromium, payments configured', () => {
     assert.equal(await page.getByRole('button', { name: 'Pay now' }).isEnabled(), true, 'the shopper can try again');
   });
 
-  it('has no input in our own DOM that could hold a card number, and our page cannot read the iframe fields (SAQ A, PCI DSS 6.4.3)', async () => {
+  it('[C-001] has no input in our own DOM that could hold a card number, and our page cannot read the iframe fields (SAQ A, PCI DSS 6.4.3)', async () => {
     const { page } = await freshPage();
     await reachPaymentStep(page, stack.url);
     await fillCard(page);

@@ -41,7 +41,7 @@ function runCheck(distDir: string, inventoryPath: string) {
   return spawnSync(process.execPath, ['--import', 'tsx', CHECK_COMMAND, distDir, inventoryPath], { encoding: 'utf8' });
 }
 
-describe('storefront build: Subresource Integrity and the payment-page script inventory', () => {
+describe('[C-003] storefront build: Subresource Integrity and the payment-page script inventory', () => {
   const cleanups: (() => void)[] = [];
   let good: TestBuild;
   before(async () => {

@@ -57,7 +57,7 @@ async function tamperingProxy(target: string, tamper: Tamper, hooks: { after(fn:
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-describe('payment page change detection (storefront/scripts/detect-payment-page-changes.ts)', () => {
+describe('[C-004] payment page change detection (storefront/scripts/detect-payment-page-changes.ts)', () => {
   const cleanups: (() => unknown)[] = [];
   const hooks = { after: (fn: () => unknown) => cleanups.unshift(fn) };
   let stack: StorefrontStack;

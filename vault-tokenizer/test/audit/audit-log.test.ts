@@ -28,7 +28,7 @@ after(async () => {
   await h?.close();
 });
 
-describe('audit trail', () => {
+describe('[C-014] audit trail', () => {
   it('records caller, operation, field types, count and outcome of each request, and never a value', async () => {
     const { rows } = await h.owner.query('SELECT * FROM audit_events ORDER BY seq');
     assert.equal(rows.length, 42);

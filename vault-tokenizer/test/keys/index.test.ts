@@ -28,7 +28,7 @@ describe('createKeyProvider', () => {
     await provider.close();
   });
 
-  it('refuses to start the local provider when NODE_ENV=production (PCI DSS 3.6.1)', () => {
+  it('[C-015] refuses to start the local provider when NODE_ENV=production (PCI DSS 3.6.1)', () => {
     const config = loadConfig(KeyProviderConfigSchema, {});
     assert.throws(
       () => createKeyProvider(config, { log: () => {}, nodeEnv: 'production' }),

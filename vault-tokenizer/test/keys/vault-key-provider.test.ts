@@ -459,7 +459,7 @@ describe('VaultKeyProvider over TLS (against the Vault double)', () => {
     await provider.close();
   });
 
-  it('refuses a Vault certificate it cannot verify even when VAULT_SKIP_VERIFY is set (no man in the middle)', async () => {
+  it('[C-028] refuses a Vault certificate it cannot verify even when VAULT_SKIP_VERIFY is set (no man in the middle)', async () => {
     const saved = process.env.VAULT_SKIP_VERIFY;
     process.env.VAULT_SKIP_VERIFY = 'true';
     let provider: VaultKeyProvider;

@@ -17,7 +17,7 @@ const EXPECTED: Record<string, string[]> = {
 
 const rules = parsePolicy(readFileSync(TOKENIZER_POLICY_FILE, 'utf8'));
 
-describe('vault/tokenizer-policy.hcl: least privilege (PCI DSS 7.2.2)', () => {
+describe('[C-016] vault/tokenizer-policy.hcl: least privilege (PCI DSS 7.2.2)', () => {
   it('grants exactly the paths and capabilities the tokenizer uses, nothing more', () => {
     assert.deepEqual(Object.fromEntries(rules.map((r) => [r.path, [...r.capabilities].sort()])), EXPECTED);
   });

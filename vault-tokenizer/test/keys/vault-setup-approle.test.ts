@@ -145,7 +145,7 @@ async function vaultSandbox() {
   return { dir, out, run, state, calls };
 }
 
-describe('vault/setup-approle.sh', () => {
+describe('[C-016] vault/setup-approle.sh', () => {
   it('creates a non-exportable aes256-gcm96 key that cannot be deleted, the policy, and a least-privilege AppRole', async () => {
     const vault = await vaultSandbox();
     const result = await vault.run({ SECRET_ID_BOUND_CIDRS: '172.30.3.0/24', TOKEN_BOUND_CIDRS: '172.30.3.0/24' });

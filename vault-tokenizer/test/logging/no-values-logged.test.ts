@@ -36,7 +36,7 @@ after(async () => {
   await h?.close();
 });
 
-describe('log stream', () => {
+describe('[C-018] log stream', () => {
   it('never contains a value, across success, refusal and error paths, while every operation is audited in it', async () => {
     const items = Object.entries(MARK).map(([field, value]) => ({ field, value }));
     const made = await h.call('api', 'POST', '/v1/tokenize', { subjectId: 'cust-log', items });

@@ -37,7 +37,7 @@ class FailingRewrap extends LocalKeyProvider {
   }
 }
 
-describe('rotate-keys', () => {
+describe('[C-017] rotate-keys', () => {
   it('rotates, survives an interruption, resumes, and every old token and blind index stays the same', async () => {
     // 1. Values and a blind index made under key version 1.
     const items = Object.entries(SAMPLE).map(([field, value]) => ({ field, value }));

@@ -57,7 +57,7 @@ async function assertRefused(agentOptions: https.AgentOptions) {
   assert.equal(handled, before, 'no request reached the application');
 }
 
-describe('mTLS at the tokenizer', () => {
+describe('[C-012] mTLS at the tokenizer', () => {
   it('serves a caller with a current certificate of the internal CA', async () => {
     const m = await h.ca.material('api');
     const res = await attempt({ ca: m.ca, cert: m.cert, key: m.key });

@@ -26,7 +26,7 @@ async function tokenize(subjectId: string) {
   return res.body.tokens as string[];
 }
 
-describe('erasing a subject', () => {
+describe('[C-025] erasing a subject', () => {
   it("makes every token of that customer unreadable and leaves other customers' tokens readable", async () => {
     const victim = await tokenize('cust-erase');
     const other = await tokenize('cust-keep');

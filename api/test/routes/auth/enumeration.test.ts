@@ -9,7 +9,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-describe('no user enumeration at login (ASVS 2.2.x / 6.3.x)', () => {
+describe('[C-009] no user enumeration at login (ASVS 2.2.x / 6.3.x)', () => {
   it('answers an unknown email exactly like a wrong password', async (t) => {
     const { client } = await buildTestApp(t, { env: { TRUSTED_PROXIES: '10.0.0.1' } });
     const email = uniqueEmail();

@@ -11,7 +11,7 @@ const env = {
   RATE_LIMIT_LOGIN_ACCOUNT_MAX: '100000',
 };
 
-describe('auth routes under fuzzed and malformed input (ARCHITECTURE non-negotiable 3)', () => {
+describe('[C-023] auth routes under fuzzed and malformed input (ARCHITECTURE non-negotiable 3)', () => {
   it('never answers 5xx or a stack trace to POST /api/auth/signup, /login, /logout, GET /api/me', async (t) => {
     const { app, client } = await buildTestApp(t, { env });
     const c = client();

@@ -28,7 +28,7 @@ function intentCreates(orderId: string) {
 }
 
 describe('POST /api/checkout', () => {
-  it('prices the cart from the database and opens one PaymentIntent keyed by the order, with only the order id as metadata', async (t) => {
+  it('[C-027] prices the cart from the database and opens one PaymentIntent keyed by the order, with only the order id as metadata', async (t) => {
     const { client, db } = await buildPaymentsTestApp(t, { stripeEnv: stripe.env() });
     const shopper = client();
     const userId = await signedInShopper(shopper, db);

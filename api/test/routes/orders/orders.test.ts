@@ -139,7 +139,7 @@ test('GET /api/orders and GET /api/orders/:id', async (t) => {
   });
 
   await t.test(
-    "answers 404, exactly as for a missing order, to another user's order id (ASVS 4.2.1, PCI DSS 7.2.1: object-level access control)",
+    "[C-024] answers 404, exactly as for a missing order, to another user's order id (ASVS 4.2.1, PCI DSS 7.2.1: object-level access control)",
     async () => {
       const stolen = await alice.client.request({ method: 'GET', url: `/api/orders/${bobsOrder.id}` });
       const missing = await alice.client.request({ method: 'GET', url: `/api/orders/${randomUUID()}` });

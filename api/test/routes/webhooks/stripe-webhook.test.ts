@@ -32,7 +32,7 @@ async function deliver(
   return post(app, payload, signature);
 }
 
-describe('POST /api/webhooks/stripe', () => {
+describe('[C-010] POST /api/webhooks/stripe', () => {
   it('marks the order paid once a verified payment_intent.succeeded arrives, and writes one outbox row in the same transaction', async (t) => {
     const { app, db, client } = await buildPaymentsTestApp(t, { stripeEnv: stripe.env() });
     const { orderId, paymentIntentId } = await checkedOutOrder(client(), db, stripe);

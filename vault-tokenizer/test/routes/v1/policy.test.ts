@@ -31,7 +31,7 @@ async function lastAudit(operation: string) {
 const emailItem = () => ({ token: tokens[0], field: 'email' });
 const nameItem = () => ({ token: tokens[1], field: 'name' });
 
-describe('tokenizer policy', () => {
+describe('[C-013] tokenizer policy', () => {
   it('never lets the api detokenize, and audits the denial', async () => {
     const res = await h.call('api', 'POST', '/v1/detokenize', { items: [emailItem()] });
     assert.equal(res.status, 403);

@@ -42,7 +42,7 @@ describe('POST /v1/tokenize', () => {
     assert.notEqual(a.body.tokens[0], b.body.tokens[0]);
   });
 
-  it('stores only ciphertext: no value appears in any column of the tokenizer database', async () => {
+  it('[C-015] stores only ciphertext: no value appears in any column of the tokenizer database', async () => {
     const dump = await h.owner.query(
       `SELECT string_agg(t::text, ' ') AS all FROM (
          SELECT row_to_json(x)::text AS t FROM tokens x UNION ALL
