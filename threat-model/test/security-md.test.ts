@@ -43,9 +43,11 @@ describe('SECURITY.md known limitations are still true', () => {
       assert.equal(model.threats.find((t) => t.id === id)?.status, 'open', id);
   });
 
-  it('the image still runs Node 20', () => {
-    assert.match(limitations, /image and CI run Node 20/);
-    assert.match(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'), /^FROM node:20-/m);
+  it('compose still pins RabbitMQ 3.13 and Vault 1.17', () => {
+    assert.match(limitations, /still pins `rabbitmq:3\.13` and `hashicorp\/vault:1\.17`/);
+    const images = readFileSync(join(ROOT, 'compose.yaml'), 'utf8');
+    assert.match(images, /image: rabbitmq:3\.13-/);
+    assert.match(images, /image: hashicorp\/vault:1\.17/);
   });
 
   it('the internal plain links are an accepted risk until the date stated', () => {
