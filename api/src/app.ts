@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorModel } from '@shop/shared/errors';
-import { loggerOptions } from '@shop/shared/logger';
+import { AccessLog, loggerOptions } from '@shop/shared/logger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
@@ -16,7 +16,6 @@ import { notFoundPlugin } from './plugins/not-found.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { redisPlugin } from './plugins/redis.js';
-import { OneLinePerRequest } from './plugins/request-log.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { sessionPlugin } from './plugins/sessions.js';
 import { storefrontPlugin } from './plugins/storefront.js';
@@ -67,8 +66,8 @@ export async function buildApp(config: ApiConfig, deps: Partial<ApiDeps> = {}): 
 
   const app = Fastify({
     logger,
-    // One access-log line per request (plugins/request-log.ts).
-    logController: new OneLinePerRequest(),
+    // One access line per request, with the code of a refused one (shared/src/access-log.ts).
+    logController: new AccessLog(),
     // Only the gateway's addresses: X-Forwarded-* from anyone else is ignored (fastify#5865).
     trustProxy: proxies.length > 0 ? proxies : false,
     bodyLimit: config.BODY_LIMIT_BYTES,

@@ -35,7 +35,7 @@ export async function startOrderWorker(
     connectionTimeoutMillis: 5_000,
     application_name: 'shop-order-worker',
   });
-  pool.on('error', (err) => log.warn({ reason: err.message }, 'database connection lost'));
+  pool.on('error', (err) => log.warn({ err }, 'database connection lost'));
   const db = drizzle(pool, { schema });
   const mail =
     deps.mail ??

@@ -2,6 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import createError from '@fastify/error';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { noteRefusal } from './access-log.js';
+import { ownMessage } from './error-serializer.js';
 
 /** The one error body every service answers with: `{ error: { code, message } }`. */
 export const ErrorBody = {
@@ -24,10 +26,11 @@ export interface ErrorBodyShape {
 
 /**
  * Declares an application error with a stable code. The code is what clients and tests
- * rely on; the message is for people. Both are safe to send (no values, no internals).
+ * rely on; the message is for people. Both are safe to send (no values, no internals), and
+ * so the message may also reach a log line (error-serializer.ts).
  */
 export function defineError(code: string, message: string, statusCode: number) {
-  return createError(code, message, statusCode);
+  return ownMessage(createError(code, message, statusCode));
 }
 
 /** Fastify's own error codes mapped to stable public codes. */
@@ -52,7 +55,9 @@ const FRAMEWORK_CODES: Record<string, { code: string; status: number; message: s
   FST_ERR_MAX_PARAM_LENGTH: { code: 'url_too_long', status: 414, message: 'URL parameter is too long' },
 };
 
+/** Sends the error body; the code also goes on the request's access line. */
 export function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  noteRefusal(reply.request, code);
   return reply.code(status).type('application/json; charset=utf-8').send({ error: { code, message } });
 }
 
@@ -96,13 +101,15 @@ export interface ErrorModelOptions {
   mapError?: (err: FastifyError) => PublicError | undefined;
 }
 
-/** One error handler per service. */
+/**
+ * One error handler per service. It writes no line of its own: the request's access line
+ * (AccessLog) carries the public code, and for a 5xx the error through the one serialiser.
+ */
 export const errorModel = fp(
   async (app: FastifyInstance, opts: ErrorModelOptions) => {
     app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const pub = opts.mapError?.(err) ?? toPublicError(err);
-      if (pub.status >= 500) request.log.error({ err }, 'request failed');
-      else request.log.info({ code: pub.code, status: pub.status }, 'request refused');
+      if (pub.status >= 500) noteRefusal(request, pub.code, err);
       const headers = (err as { headers?: Record<string, string> }).headers;
       if (headers) reply.headers(headers);
       return sendError(reply, pub.status, pub.code, pub.message);

@@ -1,94 +1,53 @@
 import type { LoggerOptions } from 'pino';
-import { maskCardNumbers } from './card-numbers.js';
+import { maskFreeText } from './free-text.js';
+import { allowedFields, type FieldSpec, LOG_FIELDS } from './log-fields.js';
 
-/**
- * Paths that must never reach a log line (PCI DSS v4.0.1 3.3/10.2, ARCHITECTURE non-negotiables 1-2).
- * Bodies are never logged at all; these paths cover headers and domain events that carry objects.
- */
-export const REDACT_PATHS = [
-  'req.headers.cookie',
-  'req.headers.authorization',
-  'req.headers["x-csrf-token"]',
-  'req.headers["stripe-signature"]',
-  'res.headers["set-cookie"]',
-  'headers.cookie',
-  'headers.authorization',
-  '*.password',
-  '*.newPassword',
-  '*.passwordHash',
-  '*.email',
-  '*.name',
-  '*.phone',
-  '*.address',
-  '*.shippingAddress',
-  '*.line1',
-  '*.line2',
-  '*.postalCode',
-  '*.card',
-  '*.cardNumber',
-  '*.number',
-  '*.pan',
-  '*.cvc',
-  '*.cvv',
-  '*.exp',
-  '*.value',
-  '*.values',
-  '*.secret',
-  '*.token',
-  '*.clientSecret',
-  '*.client_secret',
-  'password',
-  'email',
-  'name',
-  'value',
-  'values',
-];
+export { AccessLog, noteRefusal } from './access-log.js';
+export { type LoggedError, ownMessage, serializeError } from './error-serializer.js';
+export { type FieldSpec, LOG_FIELDS, logField } from './log-fields.js';
 
 export interface LoggerConfig {
   service: string;
   level?: string;
+  /** Fields this service logs beyond the shared `LOG_FIELDS` (built with `logField`). */
+  fields?: Readonly<Record<string, FieldSpec>>;
 }
 
-/** pino options shared by every service: redaction, no bodies, card numbers scrubbed from messages. */
-export function loggerOptions({ service, level = 'info' }: LoggerConfig): LoggerOptions {
+const MESSAGE_MAX = 500;
+
+// Fields arrive already sanitised (the logMethod hook below): pino and Fastify must not
+// serialise `req`, `res` or `err` a second time with their own, wider serialisers.
+const asIs = (value: unknown) => value;
+
+/**
+ * pino options shared by every service (api, order-worker, vault-tokenizer, admin-portal):
+ * the fields of a log call pass the allowlist (log-fields.ts), errors pass the one error
+ * serialiser, and the message and its format arguments are bounded and masked for card-like
+ * numbers and emails (PCI DSS v4.0.1 3.3, 10.2; ARCHITECTURE non-negotiables 1-2). Use with
+ * `AccessLog` as Fastify's `logController` for one line per request.
+ */
+export function loggerOptions({ service, level = 'info', fields }: LoggerConfig): LoggerOptions {
+  const allowed = fields ? { ...LOG_FIELDS, ...fields } : LOG_FIELDS;
   return {
     level,
     base: { service },
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-    serializers: {
-      // Only what an operator needs; never the body, query strings with personal data, or cookies.
-      req(req: { id?: string; method?: string; url?: string; routeOptions?: { url?: string }; ip?: string }) {
-        return {
-          id: req.id,
-          method: req.method,
-          url: req.url ? maskCardNumbers(req.url.split('?')[0] ?? '') : undefined,
-          route: req.routeOptions?.url,
-          ip: req.ip,
-        };
-      },
-      res(res: { statusCode?: number }) {
-        return { statusCode: res.statusCode };
-      },
-      err(err: {
-        type?: string;
-        message?: string;
-        code?: string;
-        statusCode?: number;
-        constructor?: { name?: string };
-      }) {
-        return {
-          type: err.constructor?.name ?? err.type,
-          code: err.code,
-          statusCode: err.statusCode,
-          message: typeof err.message === 'string' ? maskCardNumbers(err.message) : undefined,
-        };
-      },
-    },
+    serializers: { req: asIs, res: asIs, err: asIs },
     hooks: {
-      // Last line of defence: a card-like number in a message string never reaches the stream.
       logMethod(args, method) {
-        const scrubbed = args.map((a) => (typeof a === 'string' ? maskCardNumbers(a) : a));
-        return method.apply(this, scrubbed as Parameters<typeof method>);
+        const first: unknown = args[0];
+        let i = 0;
+        if (first !== null && typeof first === 'object') {
+          // An Error logged bare becomes `err`, so pino, lacking a message, takes the
+          // serialised error's (ours or none), never the raw one.
+          args[0] = allowedFields(first, allowed) as never;
+          i = 1;
+        }
+        for (; i < args.length; i++) {
+          const a: unknown = args[i];
+          if (typeof a === 'string') args[i] = maskFreeText(a, MESSAGE_MAX) as never;
+          else if (typeof a !== 'number' && typeof a !== 'boolean') args[i] = '[value dropped]' as never;
+        }
+        return method.apply(this, args as Parameters<typeof method>);
       },
     },
   };

@@ -1,3 +1,5 @@
+import { ownMessage } from '@shop/shared/error-serializer';
+
 /**
  * The api's only way to handle personal data (email, name, phone, shipping address):
  * it hands values to the vault-tokenizer over mTLS and keeps the tokens. Per the
@@ -12,9 +14,15 @@ export interface PiiClient {
   blindIndex(field: PiiField, value: string): Promise<string>;
 }
 
-/** Thrown when the tokenizer cannot be reached or refuses: routes answer 503 `tokenizer_unavailable`. */
-export class PiiUnavailableError extends Error {
-  override name = 'PiiUnavailableError';
-  readonly statusCode = 503;
-  readonly code = 'TOKENIZER_UNAVAILABLE';
-}
+/**
+ * Thrown when the tokenizer cannot be reached or refuses: routes answer 503 `tokenizer_unavailable`.
+ * Its messages are ours (a status or a network code, never the tokenizer's body), so they are logged.
+ */
+export const PiiUnavailableError = ownMessage(
+  class PiiUnavailableError extends Error {
+    override name = 'PiiUnavailableError';
+    readonly statusCode = 503;
+    readonly code = 'TOKENIZER_UNAVAILABLE';
+  },
+);
+export type PiiUnavailableError = InstanceType<typeof PiiUnavailableError>;

@@ -19,7 +19,7 @@ export async function usePii<T>(
     return await call(pii);
   } catch (err) {
     if (err instanceof PiiUnavailableError) {
-      log.warn({ err: { type: err.name, message: err.message } }, 'tokenizer unavailable');
+      log.warn({ err }, 'tokenizer unavailable');
       throw new TokenizerUnavailableError();
     }
     throw err;

@@ -33,10 +33,7 @@ export async function connectWithBackoff(
       return conn;
     } catch (err) {
       const delay = backoffDelay(attempt);
-      log.warn(
-        { broker: redactAmqpUrl(url), attempt, delayMs: delay, reason: (err as Error).message },
-        'broker unreachable, retrying',
-      );
+      log.warn({ broker: redactAmqpUrl(url), attempt, delayMs: delay, err }, 'broker unreachable, retrying');
       await sleepUnlessAborted(delay, signal);
     }
   }

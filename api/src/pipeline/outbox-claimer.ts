@@ -65,7 +65,7 @@ export function startOutboxClaimer(options: OutboxClaimerOptions): OutboxClaimer
           const attempts = row.attempts + 1;
           const dead = err instanceof PoisonMessageError || attempts >= deliveryLimit;
           counts[dead ? 'dead' : 'failed']++;
-          log.warn({ outboxId: id, attempts, dead, reason: (err as Error).name }, 'outbox row failed');
+          log.warn({ outboxId: id, attempts, dead, err }, 'outbox row failed');
           await tx
             .update(outbox)
             .set({ attempts, lastError: (err as Error).name, ...(dead ? { deadAt: sql`now()` } : {}) })
@@ -87,7 +87,7 @@ export function startOutboxClaimer(options: OutboxClaimerOptions): OutboxClaimer
         if (n < batchSize) await wakeup.wait(pollMs, abort.signal);
       } catch (err) {
         failures++;
-        log.warn({ reason: (err as Error).message, attempt: failures }, 'outbox claim failed, retrying');
+        log.warn({ err, attempt: failures }, 'outbox claim failed, retrying');
         await sleepUnlessAborted(backoffDelay(failures), abort.signal);
       }
     }

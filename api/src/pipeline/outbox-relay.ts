@@ -133,7 +133,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (!abort.signal.aborted) {
           failures++;
           stats.reconnects++;
-          log.warn({ reason: (err as Error).message, attempt: failures }, 'outbox relay interrupted, reconnecting');
+          log.warn({ err, attempt: failures }, 'outbox relay interrupted, reconnecting');
           await sleepUnlessAborted(backoffDelay(failures), abort.signal);
         }
       } finally {

@@ -28,7 +28,7 @@ export class OutboxWakeup {
       });
       await client.query('LISTEN shop_outbox');
     } catch (err) {
-      this.log.warn({ reason: (err as Error).message }, 'outbox LISTEN unavailable, polling only');
+      this.log.warn({ err }, 'outbox LISTEN unavailable, polling only');
     }
   }
 

@@ -47,11 +47,11 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
     } catch (err) {
       if (err instanceof PoisonMessageError) {
         stats.poison++;
-        log.warn({ reason: err.message, topic: msg.fields.routingKey }, 'poison message dead-lettered');
+        log.warn({ err, topic: msg.fields.routingKey }, 'poison message dead-lettered');
         settle(() => channel.nack(msg, false, false));
       } else {
         stats.failed++;
-        log.warn({ reason: (err as Error).message, topic: msg.fields.routingKey }, 'message failed, requeued');
+        log.warn({ err, topic: msg.fields.routingKey }, 'message failed, requeued');
         // Requeued: the quorum queue counts the delivery and dead-letters it past the limit.
         settle(() => channel.nack(msg, false, true));
       }
@@ -96,7 +96,7 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
         if (!abort.signal.aborted) {
           failures++;
           stats.reconnects++;
-          log.warn({ reason: (err as Error).message, attempt: failures }, 'consumer interrupted, reconnecting');
+          log.warn({ err, attempt: failures }, 'consumer interrupted, reconnecting');
           await sleepUnlessAborted(backoffDelay(failures), abort.signal);
         }
       } finally {

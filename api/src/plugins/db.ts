@@ -23,7 +23,7 @@ export const dbPlugin = fp(
     const { db, pool } = createDatabase(opts.url);
     // An idle client losing its server emits 'error' on the pool: log it, never crash.
     pool.on('error', (err: Error & { code?: string }) => {
-      app.log.warn({ err: { type: err.name, code: err.code, message: err.message } }, 'database connection lost');
+      app.log.warn({ err }, 'database connection lost');
     });
     app.decorate('db', db);
     app.decorate('pingDatabase', async () => {

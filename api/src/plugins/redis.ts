@@ -59,7 +59,7 @@ export const redisPlugin = fp(
       // One line per 10 s at most: an outage must not flood the log stream.
       if (Date.now() - lastWarning < 10_000) return;
       lastWarning = Date.now();
-      app.log.warn({ err: { type: err.name, code: err.code, message: err.message } }, 'redis unavailable');
+      app.log.warn({ err }, 'redis unavailable');
     });
     if (client.status === 'wait') {
       // Start without Redis if it is down: requests that need it answer 503 until it is back.

@@ -100,4 +100,34 @@ describe('[C-018] log stream', () => {
     const reveal = audits.find((a) => a.audit.operation === 'reveal');
     assert.equal(reveal.audit.staffIdentity, 'carol');
   });
+
+  it('[pentest 8.10] never writes a token from a DELETE URL: the access line names the route, not its parameters', async () => {
+    const made = await h.call('api', 'POST', '/v1/tokenize', {
+      subjectId: 'cust-delete-log',
+      items: [{ field: 'email', value: 'zq-delete@example.net' }],
+    });
+    assert.equal(made.status, 200);
+    const [token] = made.body.tokens as string[];
+    assert.ok(token);
+    const before = lines.length;
+    // Whoever may delete (the policy decides), the URL must not carry the token into the log:
+    // allowed, denied, unknown route (a trailing segment) and an encoded copy.
+    for (const caller of ['api', 'order-worker', 'admin-portal']) {
+      await h.call(caller, 'DELETE', `/v1/tokens/${token}`);
+    }
+    await h.call('admin-portal', 'DELETE', `/v1/tokens/${token}/again`);
+    await h.call('admin-portal', 'DELETE', `/v1/tokens/${encodeURIComponent(token)}?token=${token}`);
+    for (let seen = -1; seen !== lines.length; ) {
+      seen = lines.length;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const written = lines.slice(before);
+    const access = written.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
+    assert.equal(access.length, 5, written.join('\n'));
+    assert.ok(!written.join('\n').includes(token.slice(4)), 'the log contains the token');
+    assert.ok(
+      access.some((l) => l.req?.url === '/v1/tokens/:token'),
+      'the line names the route',
+    );
+  });
 });

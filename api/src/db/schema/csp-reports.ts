@@ -1,4 +1,4 @@
-import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { date, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * Content-Security-Policy violation reports sent by shoppers' browsers (PCI DSS v4.0.1
@@ -26,4 +26,20 @@ export const cspReports = pgTable(
     sample: text('sample'),
   },
   (t) => [index('csp_reports_received_idx').on(t.receivedAt)],
+);
+
+/**
+ * Reports received and stored per client address and UTC day: a client past its daily quota
+ * is counted, not stored, so a flood of fake reports cannot push real ones out of the table
+ * (routes/csp-reports). Rows older than a week are pruned.
+ */
+export const cspReportCounts = pgTable(
+  'csp_report_counts',
+  {
+    day: date('day').notNull(),
+    client: text('client').notNull(),
+    received: integer('received').notNull().default(0),
+    stored: integer('stored').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.client] })],
 );

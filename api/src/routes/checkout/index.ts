@@ -63,7 +63,7 @@ export default async function checkoutRoutes(app: FastifyInstance, opts: Checkou
           },
         ]);
       } catch (err) {
-        request.log.warn({ err: { type: (err as Error).name } }, 'tokenizer refused or unreachable at checkout');
+        request.log.warn({ err }, 'tokenizer refused or unreachable at checkout');
         throw new TokenizerUnavailableError();
       }
       if (!token) throw new TokenizerUnavailableError();
