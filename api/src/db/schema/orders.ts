@@ -46,8 +46,8 @@ export const orders = pgTable(
     refundedMinor: integer('refunded_minor').notNull().default(0),
     shippingAddressToken: text('shipping_address_token'),
     paymentIntentId: text('payment_intent_id').unique(),
-    // Bumped each time checkout re-prices the order: part of the Stripe idempotency key of the
-    // PaymentIntent update, so a changed amount is a new request and a retried one a replay.
+    // Bumped each time checkout re-prices the order: part of the idempotency key of the
+    // PaymentIntent create, so a retry of the same lines replays and changed lines are a new request.
     checkoutRevision: integer('checkout_revision').notNull().default(0),
     cardBrand: text('card_brand'),
     cardLast4: char('card_last4', { length: 4 }),
