@@ -10,6 +10,34 @@ export const PaymentsUnavailableError = defineError(
   'The payment provider is unavailable, retry later',
   503,
 );
+// What Stripe answered, told apart so an operator reading a code knows what to fix (finding
+// 8.7): a throttled account, refused credentials and a request Stripe rejected are not "down".
+export const PaymentsRateLimitedError = defineError(
+  'PAYMENTS_RATE_LIMITED',
+  'The payment provider is throttling requests, retry later',
+  503,
+);
+export const PaymentsCredentialsRefusedError = defineError(
+  'PAYMENTS_CREDENTIALS_REFUSED',
+  'The payment provider refused the credentials of this shop',
+  503,
+);
+export const PaymentsRequestRefusedError = defineError(
+  'PAYMENTS_REQUEST_REFUSED',
+  'The payment provider refused the request',
+  502,
+);
+export const PaymentsAnswerInvalidError = defineError(
+  'PAYMENTS_ANSWER_INVALID',
+  'The payment provider answered with unexpected data',
+  502,
+);
+export const PaymentAmountOutOfRangeError = defineError(
+  'PAYMENT_AMOUNT_OUT_OF_RANGE',
+  'The order total is outside the range the payment provider accepts',
+  409,
+);
+export const PaymentDeclinedError = defineError('PAYMENT_DECLINED', 'The payment was declined', 402);
 export const TokenizerUnavailableError = defineError(
   'TOKENIZER_UNAVAILABLE',
   'Temporarily unavailable, retry later',

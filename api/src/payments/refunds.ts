@@ -2,7 +2,9 @@ import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { orders } from '../db/schema/orders.js';
 import type { ShopDb } from '../pipeline/database.js';
-import { PaymentsNotConfiguredError, PaymentsUnavailableError, RefundInvalidError } from './payment-errors.js';
+import { PaymentsAnswerInvalidError, PaymentsNotConfiguredError, RefundInvalidError } from './payment-errors.js';
+import { paymentsErrorFrom } from './stripe-errors.js';
+import { checkRefund } from './stripe-objects.js';
 
 export interface RefundRequest {
   orderId: string;
@@ -21,7 +23,8 @@ export interface RefundResult {
   status: string | null;
 }
 
-const REFUNDABLE = new Set(['paid', 'ready_to_ship', 'shipped']);
+// A payment under review can be refunded too: staff may send back money that did not match.
+const REFUNDABLE = new Set(['paid', 'ready_to_ship', 'shipped', 'payment_review']);
 
 /**
  * Full or partial refund through Stripe, for the admin portal. The order itself changes only
@@ -44,8 +47,9 @@ export async function refundOrder(db: ShopDb, stripe: Stripe | null, request: Re
   const remaining = order.totalMinor - order.refundedMinor;
   const amount = request.amountMinor ?? remaining;
   if (!Number.isSafeInteger(amount) || amount <= 0 || amount > remaining) throw new RefundInvalidError();
+  let raw: unknown;
   try {
-    const refund = await stripe.refunds.create(
+    raw = await stripe.refunds.create(
       {
         payment_intent: order.paymentIntentId,
         amount,
@@ -53,10 +57,12 @@ export async function refundOrder(db: ShopDb, stripe: Stripe | null, request: Re
       },
       { idempotencyKey: `refund-${order.id}-${request.requestId}` },
     );
-    return { refundId: refund.id, amountMinor: refund.amount, status: refund.status };
   } catch (err) {
     const type = (err as { type?: string }).type;
     if (type === 'StripeInvalidRequestError' || type === 'StripeIdempotencyError') throw new RefundInvalidError();
-    throw new PaymentsUnavailableError();
+    throw paymentsErrorFrom(err);
   }
+  const refund = checkRefund(raw);
+  if (!refund.ok) throw new PaymentsAnswerInvalidError();
+  return { refundId: refund.value.id, amountMinor: refund.value.amount, status: refund.value.status };
 }

@@ -173,14 +173,14 @@ function PaymentStep({ session, publishableKey }: { session: CheckoutSession; pu
         <ErrorMessage>{loadError}</ErrorMessage>
       ) : (
         <Elements stripe={stripe} options={{ clientSecret: session.clientSecret }}>
-          <PaymentForm orderId={session.orderId} publishableKey={publishableKey} />
+          <PaymentForm orderId={session.orderId} />
         </Elements>
       )}
     </section>
   );
 }
 
-function PaymentForm({ orderId, publishableKey }: { orderId: string; publishableKey: string }) {
+function PaymentForm({ orderId }: { orderId: string }) {
   const stripe = useStripe();
   const elements = useElements();
   const [ready, setReady] = useState(false);
@@ -195,7 +195,6 @@ function PaymentForm({ orderId, publishableKey }: { orderId: string; publishable
     // The card details go from Stripe's iframe to Stripe; this page only learns the outcome.
     const returnUrl = new URL('/checkout/complete', window.location.origin);
     returnUrl.searchParams.set('order', orderId);
-    returnUrl.searchParams.set('pk', publishableKey);
     const { error: failure } = await stripe.confirmPayment({
       elements,
       confirmParams: { return_url: returnUrl.toString() },

@@ -2,102 +2,80 @@ import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { getOrder, type Order } from '../api/shop.js';
 import { ErrorMessage, errorText, Loading } from '../components/status.js';
-import { stripeFor } from '../components/stripe-loader.js';
 import { useTitle } from '../components/use-title.js';
 import { OrderSummary } from './order.js';
-
-interface Outcome {
-  status: string;
-  orderId: string | null;
-}
+import { awaitingPayment, orderOutcome } from './order-status.js';
 
 // Read once, before anything renders: Stripe returns here with the PaymentIntent's client
 // secret in the query. It is removed from the address bar at once so it does not stay in
-// history, bookmarks or any report that carries the page URL.
-interface ReturnParams {
-  orderId: string | null;
-  pk: string | null;
-  secret: string | null;
-  redirect: string | null;
-}
-let lastReturn: ReturnParams | undefined;
+// history, bookmarks or any report that carries the page URL. Only the order id is kept:
+// `redirect_status` and the rest are whatever the URL says, and anyone can write a URL
+// (finding 8.10), so the outcome shown is the order's status in the api.
+let lastOrderId: string | null | undefined;
 
-function readReturn(): ReturnParams {
+function readReturn(): string | null {
   const url = new URL(window.location.href);
   // React may call this twice for one visit (StrictMode): the second call finds the
   // query already cleaned and reuses the first reading.
-  if (lastReturn && !url.searchParams.has('payment_intent_client_secret')) return lastReturn;
-  const p = url.searchParams;
-  const found = {
-    orderId: p.get('order'),
-    pk: p.get('pk'),
-    secret: p.get('payment_intent_client_secret'),
-    redirect: p.get('redirect_status'),
-  };
+  if (lastOrderId !== undefined && !url.searchParams.has('payment_intent_client_secret')) {
+    return url.searchParams.get('order') ?? lastOrderId;
+  }
+  const orderId = url.searchParams.get('order');
   const clean = new URL('/checkout/complete', url.origin);
-  if (found.orderId) clean.searchParams.set('order', found.orderId);
+  if (orderId) clean.searchParams.set('order', orderId);
   window.history.replaceState(window.history.state, '', clean.pathname + clean.search);
-  lastReturn = found;
-  return found;
+  lastOrderId = orderId;
+  return orderId;
 }
 
-const MESSAGES: Record<string, { title: string; text: string; ok: boolean }> = {
-  succeeded: { title: 'Thank you, your payment was received', text: 'We are preparing your order.', ok: true },
-  processing: {
-    title: 'Your payment is processing',
-    text: 'We will update your order as soon as the payment is confirmed.',
-    ok: true,
-  },
-  requires_payment_method: {
-    title: 'The payment did not go through',
-    text: 'No money was taken. Please try again with another payment method.',
-    ok: false,
-  },
-  requires_action: { title: 'The payment needs another step', text: 'Please try again.', ok: false },
-  canceled: { title: 'The payment was cancelled', text: 'No money was taken.', ok: false },
-};
+/**
+ * The webhook usually lands before Stripe redirects the shopper back, but not always: while
+ * the order awaits payment the page asks again, briefly (about 12 s in all), then says the
+ * payment is not confirmed yet rather than guessing.
+ */
+export const POLL_DELAYS_MS = [500, 1000, 1500, 2000, 3000, 4000];
 
 export function ConfirmationPage() {
-  const [input] = useState(readReturn);
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [orderId] = useState(readReturn);
   const [order, setOrder] = useState<Order | null>(null);
+  const [settled, setSettled] = useState(false);
   const [error, setError] = useState<string | null>(null);
   useTitle('Order confirmation');
 
   useEffect(() => {
     let cancelled = false;
-    async function run() {
-      let status = input.redirect ?? 'unknown';
-      if (input.pk && input.secret) {
-        const stripe = await stripeFor(input.pk);
-        const result = await stripe?.retrievePaymentIntent(input.secret);
-        if (result?.paymentIntent) status = result.paymentIntent.status;
-      }
-      if (!cancelled) setOutcome({ status, orderId: input.orderId });
-      if (input.orderId) {
-        const o = await getOrder(input.orderId);
-        if (!cancelled) setOrder(o);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    async function poll(attempt: number) {
+      if (!orderId) return;
+      const current = await getOrder(orderId);
+      if (cancelled) return;
+      setOrder(current);
+      const delay = POLL_DELAYS_MS[attempt];
+      if (awaitingPayment(current.status) && delay !== undefined) {
+        timer = setTimeout(() => {
+          poll(attempt + 1).catch((err) => !cancelled && setError(errorText(err)));
+        }, delay);
+      } else {
+        setSettled(true);
       }
     }
-    run().catch((err) => !cancelled && setError(errorText(err)));
+    if (!orderId) setError('This page needs an order. Your account lists your orders.');
+    poll(0).catch((err) => !cancelled && setError(errorText(err)));
     return () => {
       cancelled = true;
+      if (timer) clearTimeout(timer);
     };
-  }, [input]);
+  }, [orderId]);
 
-  const message = outcome ? MESSAGES[outcome.status] : undefined;
+  const outcome = order && settled ? orderOutcome(order.status) : undefined;
   return (
     <section aria-labelledby="confirmation-title">
-      <h1 id="confirmation-title">{message?.title ?? 'Order confirmation'}</h1>
+      <h1 id="confirmation-title">{outcome?.title ?? 'Order confirmation'}</h1>
       {!outcome && !error && <Loading label="Checking your payment…" />}
-      {outcome && (
-        <div
-          className={`status ${message?.ok ? 'status-ok' : 'status-error'}`}
-          role="status"
-          data-status={outcome.status}
-        >
-          <p>{message?.text ?? 'We could not determine the payment status. Your order page shows the latest state.'}</p>
-          {message && !message.ok && (
+      {outcome && order && (
+        <div className={`status ${outcome.ok ? 'status-ok' : 'status-error'}`} role="status" data-status={order.status}>
+          <p>{outcome.text}</p>
+          {outcome.retry && (
             <p>
               <Link to="/checkout">Back to checkout</Link>
             </p>

@@ -3,12 +3,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Stripe from 'stripe';
 import {
   CardDataRefusedError,
-  CheckoutInProgressError,
   PaymentsNotConfiguredError,
   TokenizerUnavailableError,
 } from '../../payments/payment-errors.js';
-import { openPaymentIntent } from '../../payments/payment-intents.js';
-import { upsertPendingOrder } from './pending-order.js';
+import { checkoutOrder } from './pending-order.js';
 import { type CheckoutBodyShape, checkoutRouteSchema } from './schemas.js';
 
 export interface CheckoutRoutesOptions {
@@ -68,14 +66,12 @@ export default async function checkoutRoutes(app: FastifyInstance, opts: Checkou
       }
       if (!token) throw new TokenizerUnavailableError();
 
-      const order = await upsertPendingOrder(app.db, userId, token);
-      const intent = await openPaymentIntent(app.db, stripe, order);
-      if (!intent.client_secret) throw new CheckoutInProgressError();
+      const { order, clientSecret } = await checkoutOrder(app.db, stripe, userId, token);
       request.log.info(
         { orderId: order.id, amountMinor: order.totalMinor, currency: order.currency },
         'checkout opened',
       );
-      return { orderId: order.id, clientSecret: intent.client_secret, publishableKey };
+      return { orderId: order.id, clientSecret, publishableKey };
     },
   );
 }

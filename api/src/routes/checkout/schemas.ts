@@ -45,9 +45,11 @@ export const checkoutRouteSchema = {
     200: CheckoutResponse,
     400: ErrorBody,
     401: ErrorBody,
+    402: ErrorBody,
     403: ErrorBody,
     409: ErrorBody,
     429: ErrorBody,
+    502: ErrorBody,
     503: ErrorBody,
   },
 } as const;

@@ -62,6 +62,7 @@ export default async function webhookRoutes(app: FastifyInstance, opts: WebhookR
           413: ErrorBody,
           415: ErrorBody,
           429: ErrorBody,
+          502: ErrorBody,
           503: ErrorBody,
         },
       },

@@ -50,7 +50,7 @@ describe('POST /api/checkout', () => {
     assert.equal(create.params.currency, 'eur');
     assert.deepEqual(create.params.metadata, { order_id: body.orderId });
     assert.deepEqual(create.params.automatic_payment_methods, { enabled: 'true' });
-    assert.equal(create.idempotencyKey, `order-${body.orderId}-create`);
+    assert.equal(create.idempotencyKey, `order-${body.orderId}-create-rev-0`);
     assert.equal(create.apiVersion, STRIPE_API_VERSION);
     const intent = [...stripe.intents.values()].find((i) => i.metadata.order_id === body.orderId);
     assert.equal(body.clientSecret, intent?.client_secret);
@@ -214,6 +214,8 @@ describe('POST /api/checkout', () => {
     const up = await shopper.request({ method: 'POST', url: '/api/checkout', payload: { shippingAddress: ADDRESS } });
     assert.equal(up.statusCode, 200, up.body);
     assert.equal((await db.select().from(orders).where(eq(orders.userId, userId))).length, 1);
+    const keys = new Set(intentCreates(up.json().orderId).map((r) => r.idempotencyKey));
+    assert.equal(keys.size, 1, 'every attempt used the same idempotency key');
   });
 
   it('has its own strict rate limit: the 11th checkout in a minute answers 429 rate_limited', async (t) => {

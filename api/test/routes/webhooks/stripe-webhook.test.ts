@@ -65,9 +65,8 @@ describe('[C-010] POST /api/webhooks/stripe', () => {
     const unknownOrder = { ...stranger, id: 'pi_unknownorder', metadata: { order_id: randomUUID() } };
     stripe.intents.set(unknownOrder.id, unknownOrder as never);
     const other = await checkedOutOrder(client(), db, stripe);
-    const cheap = stripe.intents.get(other.paymentIntentId);
-    if (cheap) cheap.amount = 1;
-    stripe.succeed(other.paymentIntentId);
+    // A partial capture: Stripe received less than the intent asked for.
+    const cheap = stripe.succeed(other.paymentIntentId, undefined, { amountReceived: 100 });
 
     const cases: [string, () => Promise<{ statusCode: number; body: string }>, number, string | null][] = [
       ['no signature header', () => post(app, payload), 400, 'validation_failed'],
@@ -127,7 +126,7 @@ describe('[C-010] POST /api/webhooks/stripe', () => {
       if (code) assert.equal(JSON.parse(res.body).error.code, code, what);
     }
     assert.equal((await orderRow(db, orderId)).status, 'pending_payment');
-    assert.equal((await orderRow(db, other.orderId)).status, 'pending_payment', 'amount mismatch is never fulfilled');
+    assert.equal((await orderRow(db, other.orderId)).status, 'payment_review', 'amount mismatch is never fulfilled');
     assert.equal((await outboxRows(db)).length, 0);
 
     // The genuine delivery still works, and replaying it (same event id) changes nothing more.
