@@ -19,13 +19,16 @@ type CatalogueDatabase = PgDatabase<NodePgQueryResultHKT, typeof schema>;
  * How many products named after the query join the ranking, gathered first from the name
  * index so that a word common in descriptions cannot push them out of the candidate set.
  */
-export const NAME_CANDIDATES = 500;
+export const NAME_CANDIDATES = 200;
 /**
- * How many matches of the whole document join the ranking. One more than the exact-total cap,
- * so the same rows tell whether the total is exact. Together: a search ranks at most
- * NAME_CANDIDATES + MATCH_CANDIDATES rows, and pages reach that deep at most.
+ * How many matches of the whole document join the ranking: as many as the exact-total cap, so
+ * every match of an exactly counted search can be paged to. Together: a search ranks at most
+ * NAME_CANDIDATES + MATCH_CANDIDATES rows, and its pages reach that deep at most. Each
+ * candidate is a heap row read with its tsvector, the main cost of a search.
  */
-export const MATCH_CANDIDATES = TOTAL_EXACT_UP_TO + 1;
+export const MATCH_CANDIDATES = TOTAL_EXACT_UP_TO;
+/** The count stops here: one more than the exact-total cap tells that the cap was passed. */
+const COUNT_STOP = TOTAL_EXACT_UP_TO + 1;
 
 type Row = {
   matched: number;
@@ -131,7 +134,7 @@ export class PostgresCatalogue implements CatalogueEngine {
 
 /**
  * One page of the listing (limit + 1 rows, to know whether another follows) and a count that
- * stops at MATCH_CANDIDATES. Exported so the tests can EXPLAIN the very statement the route runs.
+ * stops at COUNT_STOP. Exported so the tests can EXPLAIN the very statement the route runs.
  */
 export function listingStatement(query: CatalogueQuery): SQL {
   const key = query.after ? decodeCursor(query.after, 'listing') : undefined;
@@ -143,7 +146,7 @@ export function listingStatement(query: CatalogueQuery): SQL {
       order by name, id
       limit ${query.limit + 1} offset ${query.offset}
     ), counted as (
-      select count(*)::int as matched from (select 1 from products limit ${MATCH_CANDIDATES}) c
+      select count(*)::int as matched from (select 1 from products limit ${COUNT_STOP}) c
     )
     select counted.matched, page.id, page.name, page.description,
       page.price_minor as "priceMinor", page.currency, null::real as rank
@@ -155,6 +158,7 @@ export function listingStatement(query: CatalogueQuery): SQL {
  * One page of a search. The candidates are at most NAME_CANDIDATES products matching in their
  * name and MATCH_CANDIDATES matching anywhere, both read from GIN indexes with a limit; only
  * they are ranked (ts_rank: name weighted above description), then ordered by rank, name, id.
+ * The count of matches, up to COUNT_STOP, reads the index and the visibility map only.
  */
 export function searchStatement(query: CatalogueQuery, tsquery: SQL): SQL {
   const key = query.after ? decodeCursor(query.after, 'search') : undefined;
@@ -170,6 +174,9 @@ export function searchStatement(query: CatalogueQuery, tsquery: SQL): SQL {
       select id, name, description, price_minor, currency, search
       from products where search @@ ${tsquery}
       limit ${MATCH_CANDIDATES}
+    ), counted as (
+      -- No column is read, so the bitmap scan skips the heap for all-visible pages.
+      select count(*)::int as matched from (select 1 from products where search @@ ${tsquery} limit ${COUNT_STOP}) c
     ), candidates as (
       select distinct on (id) id, name, description, price_minor, currency, ts_rank(search, ${tsquery}) as rank
       from (select * from named where search @@ ${tsquery} union all select * from matched) both_tiers
@@ -179,7 +186,7 @@ export function searchStatement(query: CatalogueQuery, tsquery: SQL): SQL {
       order by rank desc, name, id
       limit ${query.limit + 1} offset ${query.offset}
     )
-    select (select count(*)::int from matched) as matched, page.id, page.name, page.description,
+    select (select matched from counted) as matched, page.id, page.name, page.description,
       page.price_minor as "priceMinor", page.currency, page.rank
     from (select 1) one left join page on true
     order by page.rank desc, page.name, page.id`;
