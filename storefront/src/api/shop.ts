@@ -85,6 +85,8 @@ export const MAX_QUANTITY = 99;
 
 /** The api counts exactly up to this many products (api README, "Catalogue search"). */
 export const TOTAL_EXACT_UP_TO = 1000;
+/** A search pages this deep at most, whatever its total (the api's SEARCH_RESULTS_MAX). */
+export const SEARCH_RESULTS_MAX = 400;
 /** The api's bound on `offset`: deeper pages are reached by cursor only. */
 export const MAX_OFFSET = 10_000;
 

@@ -1,6 +1,13 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router';
-import { listProducts, MAX_OFFSET, PAGE_SIZE, type ProductPage, TOTAL_EXACT_UP_TO } from '../api/shop.js';
+import {
+  listProducts,
+  MAX_OFFSET,
+  PAGE_SIZE,
+  type ProductPage,
+  SEARCH_RESULTS_MAX,
+  TOTAL_EXACT_UP_TO,
+} from '../api/shop.js';
 import { formatMoney } from '../components/money.js';
 import { Empty, ErrorMessage, errorText, Loading } from '../components/status.js';
 import { useTitle } from '../components/use-title.js';
@@ -79,7 +86,9 @@ export function CataloguePage() {
           ? { to: pageLink(page - 1, null), label: '← Previous' }
           : { to: pageLink(1, null), label: '← First page' };
   const nextState: Trail = { trail: [...(trail ?? []), after].slice(-TRAIL_MAX) };
-  const exactPages = result && !result.totalIsEstimate ? Math.max(1, Math.ceil(result.total / PAGE_SIZE)) : null;
+  // A page count only for pages that can be reached: a search stops at SEARCH_RESULTS_MAX.
+  const reachable = result ? (q ? Math.min(result.total, SEARCH_RESULTS_MAX) : result.total) : 0;
+  const exactPages = result && !result.totalIsEstimate ? Math.max(1, Math.ceil(reachable / PAGE_SIZE)) : null;
   const totalText = result
     ? result.totalIsEstimate
       ? `${TOTAL_EXACT_UP_TO.toLocaleString('en-GB')}+ products`

@@ -5,8 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
+import { TOTAL_EXACT_UP_TO as API_EXACT_UP_TO } from '../../../api/src/routes/products/catalogue-engine.js';
+import { SEARCH_RESULTS_MAX as API_SEARCH_MAX } from '../../../api/src/routes/products/product-search.js';
+import { PAGE_MAX_OFFSET as API_MAX_OFFSET } from '../../../api/src/routes/products/schemas.js';
 import { type StorefrontStack, startStorefrontStack } from '../../../api/test/support/storefront-stack.js';
-import { MAX_OFFSET, PAGE_SIZE } from '../../src/api/shop.js';
+import { MAX_OFFSET, PAGE_SIZE, SEARCH_RESULTS_MAX, TOTAL_EXACT_UP_TO } from '../../src/api/shop.js';
 import { launchChromium, newContext } from '../support/browser.js';
 import { buildStorefront } from '../support/build-storefront.js';
 
@@ -53,7 +56,11 @@ describe('catalogue browser in Chromium, past the exact count and the offset bou
     const page = await freshPage();
     await page.goto(`${stack.url}/`);
     await page.getByText(`Showing 1–${PAGE_SIZE} of 1,000+ products`).waitFor();
-    assert.equal(await page.locator('.pagination [aria-current="page"]').textContent(), 'Page 1', 'no page count for an estimate');
+    assert.equal(
+      await page.locator('.pagination [aria-current="page"]').textContent(),
+      'Page 1',
+      'no page count for an estimate',
+    );
     assert.deepEqual(await shownNames(page), await namesAt(0));
 
     await page.getByRole('link', { name: 'Next →' }).click();
@@ -100,6 +107,13 @@ describe('catalogue browser in Chromium, past the exact count and the offset bou
     // An old-style address past the bound (no cursor) starts over instead of failing.
     await page.goto(`${stack.url}/?page=${beyond + 10}`);
     await page.getByText(`Showing 1–${PAGE_SIZE} of 1,000+ products`).waitFor();
+  });
+
+  it('mirrors the api bounds it pages by (offset bound, exact-count cap, search depth)', () => {
+    assert.deepEqual(
+      [MAX_OFFSET, TOTAL_EXACT_UP_TO, SEARCH_RESULTS_MAX],
+      [API_MAX_OFFSET, API_EXACT_UP_TO, API_SEARCH_MAX],
+    );
   });
 
   it('keeps an exact count and a page count for a search under the cap', async () => {
