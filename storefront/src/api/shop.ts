@@ -19,7 +19,11 @@ export interface Product {
 
 export interface ProductPage {
   items: Product[];
+  /** Exact up to TOTAL_EXACT_UP_TO; above it an estimate, and then totalIsEstimate is true. */
   total: number;
+  totalIsEstimate: boolean;
+  /** Where the next page starts (`after`); null on the last page. */
+  nextCursor: string | null;
 }
 
 export interface CartLine {
@@ -79,9 +83,19 @@ export const PAGE_SIZE = 12;
 /** The api's bounds for one cart line. */
 export const MAX_QUANTITY = 99;
 
-export async function listProducts(q: string, page: number): Promise<ProductPage> {
-  const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String((page - 1) * PAGE_SIZE) });
+/** The api counts exactly up to this many products (api README, "Catalogue search"). */
+export const TOTAL_EXACT_UP_TO = 1000;
+/** A search pages this deep at most, whatever its total (the api's SEARCH_RESULTS_MAX). */
+export const SEARCH_RESULTS_MAX = 400;
+/** The api's bound on `offset`: deeper pages are reached by cursor only. */
+export const MAX_OFFSET = 10_000;
+
+/** One page of the catalogue: from a cursor (`after`) when there is one, else by offset. */
+export async function listProducts(q: string, start: { after: string } | { offset: number }): Promise<ProductPage> {
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (q) params.set('q', q);
+  if ('after' in start) params.set('after', start.after);
+  else if (start.offset > 0) params.set('offset', String(start.offset));
   return (await api.get(`/api/products?${params}`)) as ProductPage;
 }
 

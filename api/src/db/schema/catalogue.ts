@@ -25,6 +25,12 @@ export const products = pgTable(
   },
   (t) => [
     index('products_search_idx').using('gin', t.search),
+    // The blank listing and its keyset pages walk this index: `order by name, id limit n`
+    // and `(name, id) > (cursor)` read n entries whatever the catalogue's size.
+    index('products_name_id_idx').on(t.name, t.id),
+    // Name matches are gathered first from their own index, so a word common in descriptions
+    // cannot crowd the products named after it out of the bounded candidate set.
+    index('products_name_search_idx').using('gin', sql`to_tsvector('english', ${t.name})`),
     check('products_price_nonnegative', sql`${t.priceMinor} >= 0`),
     check('products_stock_nonnegative', sql`${t.stock} >= 0`),
   ],

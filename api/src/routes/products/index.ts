@@ -1,13 +1,20 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '@shop/shared/errors';
 import type { FastifyInstance } from 'fastify';
-import { ProductNotFoundError } from './product-errors.js';
-import { findProduct, searchProducts } from './product-search.js';
+import type { CatalogueEngine } from './catalogue-engine.js';
+import { ProductNotFoundError, ProductPagingConflictError } from './product-errors.js';
+import { PostgresCatalogue } from './product-search.js';
 import { PAGE_DEFAULT_LIMIT, Product, ProductList, ProductParams, ProductsQuery } from './schemas.js';
 
-/** The public catalogue: `GET /api/products?q=&limit=&offset=` and `GET /api/products/:id`. */
-export default async function productRoutes(fastify: FastifyInstance): Promise<void> {
+export interface ProductRoutesOptions {
+  /** The search engine behind the routes; PostgreSQL full-text search unless one is given. */
+  catalogue?: CatalogueEngine;
+}
+
+/** The public catalogue: `GET /api/products?q=&limit=&offset=&after=` and `GET /api/products/:id`. */
+export default async function productRoutes(fastify: FastifyInstance, options: ProductRoutesOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const catalogue = options.catalogue ?? new PostgresCatalogue(app.db);
 
   app.get(
     '/api/products',
@@ -20,8 +27,9 @@ export default async function productRoutes(fastify: FastifyInstance): Promise<v
       },
     },
     async (request) => {
-      const { q = '', limit = PAGE_DEFAULT_LIMIT, offset = 0 } = request.query;
-      return searchProducts(app.db, { q, limit, offset });
+      const { q = '', limit = PAGE_DEFAULT_LIMIT, offset = 0, after } = request.query;
+      if (after !== undefined && offset > 0) throw new ProductPagingConflictError();
+      return catalogue.search({ q: q.trim(), limit, offset, ...(after === undefined ? {} : { after }) });
     },
   );
 
@@ -36,7 +44,7 @@ export default async function productRoutes(fastify: FastifyInstance): Promise<v
       },
     },
     async (request) => {
-      const product = await findProduct(app.db, request.params.id);
+      const product = await catalogue.get(request.params.id);
       if (!product) throw new ProductNotFoundError();
       return product;
     },

@@ -19,6 +19,8 @@ export const SEARCH_MAX_LENGTH = 100;
 export const PAGE_DEFAULT_LIMIT = 20;
 export const PAGE_MAX_LIMIT = 100;
 export const PAGE_MAX_OFFSET = 10_000;
+/** A cursor holds a product's name: long enough for any real name, bounded against abuse. */
+export const CURSOR_MAX_LENGTH = 1024;
 
 export const ProductsQuery = Type.Object(
   {
@@ -26,8 +28,11 @@ export const ProductsQuery = Type.Object(
     // characters refused because PostgreSQL rejects NUL in text (that would be a 500).
     q: Type.Optional(Type.String({ maxLength: SEARCH_MAX_LENGTH, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE_MAX_LIMIT, default: PAGE_DEFAULT_LIMIT })),
-    // Deep offsets cost a scan of everything before them: bounded against cheap DoS.
+    // Deep offsets cost a walk over everything before them: bounded against cheap DoS. Pages
+    // past the bound are reached with `after`, which costs the same at any depth.
     offset: Type.Optional(Type.Integer({ minimum: 0, maximum: PAGE_MAX_OFFSET, default: 0 })),
+    // The `nextCursor` of the previous page (opaque base64url; checked when decoded).
+    after: Type.Optional(Type.String({ minLength: 1, maxLength: CURSOR_MAX_LENGTH, pattern: '^[A-Za-z0-9_-]+$' })),
   },
   { additionalProperties: false },
 );
@@ -48,8 +53,14 @@ export const Product = Type.Object(
 export const ProductList = Type.Object(
   {
     items: Type.Array(Product),
-    /** Number of products matching the query, across all pages. */
+    /**
+     * Number of products matching the query, across all pages: exact up to 1,000, above that
+     * an estimate from table statistics (then `totalIsEstimate` is true).
+     */
     total: Type.Integer({ minimum: 0 }),
+    totalIsEstimate: Type.Boolean(),
+    /** Pass as `after` to get the next page; null on the last page. */
+    nextCursor: Type.Union([Type.String(), Type.Null()]),
   },
   { additionalProperties: false },
 );

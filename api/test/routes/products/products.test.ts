@@ -1,9 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import pg from 'pg';
 import { catalogueSeedRows, seedCatalogue } from '../../../src/db/seed/seed-catalogue.js';
+import { TOTAL_EXACT_UP_TO } from '../../../src/routes/products/catalogue-engine.js';
+import { encodeCursor } from '../../../src/routes/products/cursor.js';
+import {
+  listingStatement,
+  MATCH_CANDIDATES,
+  NAME_CANDIDATES,
+  searchStatement,
+} from '../../../src/routes/products/product-search.js';
+import { PAGE_MAX_OFFSET } from '../../../src/routes/products/schemas.js';
+import { parseSearch, searchTsquery } from '../../../src/routes/products/search-query.js';
 import { buildTestApp } from '../../helper.js';
 import { fuzzRoute } from '../../support/fuzz.js';
 
@@ -17,7 +28,11 @@ interface ProductBody {
 interface ListBody {
   items: ProductBody[];
   total: number;
+  totalIsEstimate: boolean;
+  nextCursor: string | null;
 }
+
+const END = { totalIsEstimate: false, nextCursor: null };
 
 const CONTRACT_FIELDS = ['currency', 'description', 'id', 'name', 'priceMinor'];
 
@@ -68,7 +83,7 @@ test('GET /api/products and GET /api/products/:id', async (t) => {
     assert.equal(second.total, 200);
     const past = await get('/api/products?limit=10&offset=5000');
     assert.equal(past.statusCode, 200);
-    assert.deepEqual(past.json(), { items: [], total: 200 });
+    assert.deepEqual(past.json(), { items: [], total: 200, ...END });
     const pastSearch = await get('/api/products?q=coffee&offset=9000');
     assert.equal(pastSearch.json<ListBody>().items.length, 0);
     assert.ok(pastSearch.json<ListBody>().total > 0);
@@ -81,7 +96,7 @@ test('GET /api/products and GET /api/products/:id', async (t) => {
     const phrase = (await get(`/api/products?q=${encodeURIComponent('"dark chocolate"')}&limit=100`)).json<ListBody>();
     assert.ok(phrase.items.some((p) => p.name.startsWith('Dark Chocolate 72% Bars')));
     const none = (await get('/api/products?q=zeppelin')).json<ListBody>();
-    assert.deepEqual(none, { items: [], total: 0 });
+    assert.deepEqual(none, { items: [], total: 0, ...END });
   });
 
   await t.test('ranks a match in the name above a match only in the description', async () => {
@@ -114,6 +129,153 @@ test('GET /api/products and GET /api/products/:id', async (t) => {
       const res = await get(`/api/products?q=${encodeURIComponent(q)}`);
       assert.equal(res.statusCode, 200, `q=${q}`);
     }
+  });
+
+  await t.test('[pentest 8.6] every search input answers 200 or a 4xx, however many operators it holds', async () => {
+    // 33 dashes made websearch_to_tsquery fail with "tsquery stack too small": a 500.
+    const heavy = [
+      '-'.repeat(33),
+      '-'.repeat(100),
+      `coffee ${'-'.repeat(60)}`,
+      `${'- '.repeat(50)}`,
+      '('.repeat(100),
+      '"'.repeat(100),
+      `${'-"a" '.repeat(20)}`,
+      `${'or '.repeat(33)}`,
+      `${'a or '.repeat(20)}`,
+      `${'!'.repeat(100)}`,
+      `${'<->'.repeat(33)}`,
+      `${'&|'.repeat(50)}`,
+      `${'-a '.repeat(33)}`,
+      `"${'-'.repeat(98)}"`,
+      `${'a:* '.repeat(25)}`,
+      `${"'".repeat(100)}`,
+    ];
+    for (const q of heavy) {
+      const res = await get(`/api/products?q=${encodeURIComponent(q.slice(0, 100))}`);
+      assert.equal(res.statusCode, 200, `q=${q}`);
+    }
+    const operator = fc.constantFrom(
+      '-',
+      '"',
+      ' or ',
+      'OR',
+      '(',
+      ')',
+      '<->',
+      '!',
+      '&',
+      '|',
+      ':*',
+      "'",
+      '\\',
+      ' ',
+      '<2>',
+    );
+    const word = fc.constantFrom('coffee', 'tea', 'dark', 'a', 'é', 'ß', '日本', '🙂', 'sweater', 'or', 'not', '72%');
+    const query = fc.array(fc.oneof(operator, operator, word, fc.string({ maxLength: 3 })), { maxLength: 60 });
+    await fc.assert(
+      fc.asyncProperty(query, async (parts) => {
+        const q = parts.join('').slice(0, 100);
+        const res = await get(`/api/products?q=${encodeURIComponent(q)}`);
+        assert.ok(res.statusCode === 200 || res.statusCode === 400, `${res.statusCode} for q=${JSON.stringify(q)}`);
+        if (res.statusCode === 400) assertErrorBody(res.json(), 'validation_failed');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  await t.test(
+    'reads the search box as a search box: phrases, exclusions, or, and a prefix for the last word',
+    async () => {
+      const ids = async (q: string) =>
+        (await get(`/api/products?q=${encodeURIComponent(q)}&limit=100`)).json<ListBody>().items.map((p) => p.name);
+      const sweaters = await ids('sweater');
+      assert.ok(sweaters.length > 0);
+      assert.deepEqual(await ids('swea'), sweaters, 'the last word matches as a prefix');
+      assert.deepEqual(await ids('sw'), [], 'but not below three letters (a range of the index per letter)');
+      const coffee = await ids('coffee');
+      const withoutGrinder = await ids('coffee -grinder');
+      assert.ok(withoutGrinder.length > 0 && withoutGrinder.length < coffee.length, 'an exclusion removes matches');
+      assert.ok(withoutGrinder.every((n) => !/grinder/i.test(n)));
+      const either = await ids('sweater or zeppelin');
+      assert.deepEqual([...either].sort(), [...sweaters].sort(), 'or matches either side');
+      assert.deepEqual(await ids('-coffee'), [], 'an exclusion alone matches nothing (it could use no index)');
+    },
+  );
+
+  await t.test('walks the whole listing by cursor in the same order as by offset, without overlap', async () => {
+    const byOffset = (await get('/api/products?limit=100'))
+      .json<ListBody>()
+      .items.concat((await get('/api/products?limit=100&offset=100')).json<ListBody>().items);
+    const byCursor: ProductBody[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const url: string = `/api/products?limit=7${after ? `&after=${after}` : ''}`;
+      const res = await get(url);
+      assert.equal(res.statusCode, 200);
+      const body = res.json<ListBody>();
+      assert.equal(body.total, 200);
+      byCursor.push(...body.items);
+      after = body.nextCursor;
+      pages++;
+    } while (after && pages < 100);
+    assert.equal(pages, Math.ceil(200 / 7), 'the last page says there is no next one');
+    assert.deepEqual(
+      byCursor.map((p) => p.id),
+      byOffset.map((p) => p.id),
+    );
+  });
+
+  await t.test('pages a ranked search by cursor in rank order, name matches first, as by offset', async () => {
+    const all = (await get('/api/products?q=coffee&limit=100')).json<ListBody>().items;
+    assert.ok(all.length > 6);
+    const walked: ProductBody[] = [];
+    let after: string | null = null;
+    do {
+      const res = await get(`/api/products?q=coffee&limit=3${after ? `&after=${after}` : ''}`);
+      assert.equal(res.statusCode, 200);
+      const body = res.json<ListBody>();
+      walked.push(...body.items);
+      after = body.nextCursor;
+    } while (after);
+    assert.deepEqual(
+      walked.map((p) => p.id),
+      all.map((p) => p.id),
+    );
+  });
+
+  await t.test('refuses a cursor it did not make, from another listing, or combined with offset', async () => {
+    const first = (await get('/api/products?limit=2')).json<ListBody>();
+    const searched = (await get('/api/products?q=coffee&limit=2')).json<ListBody>();
+    assert.ok(first.nextCursor && searched.nextCursor);
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const id = first.items[0]?.id;
+    const bad: [string, string][] = [
+      [`after=${searched.nextCursor}`, 'product_cursor_invalid'],
+      [`q=coffee&after=${first.nextCursor}`, 'product_cursor_invalid'],
+      ['after=bm90LWpzb24', 'product_cursor_invalid'],
+      [`after=${b64(['l', 'name'])}`, 'product_cursor_invalid'],
+      [`after=${b64(['l', 'na\u0000me', id])}`, 'product_cursor_invalid'],
+      [`after=${b64(['l', 'name', 'not-a-uuid'])}`, 'product_cursor_invalid'],
+      [`q=tea&after=${b64(['s', 'NaN', 'name', id])}`, 'product_cursor_invalid'],
+      [`q=-tea&after=${b64(['x'])}`, 'product_cursor_invalid'],
+      [`after=${first.nextCursor}&offset=2`, 'product_paging_conflict'],
+      ['after=', 'validation_failed'],
+      ['after=a%2Bb', 'validation_failed'],
+      [`after=${'a'.repeat(1025)}`, 'validation_failed'],
+    ];
+    for (const [qs, code] of bad) {
+      const res = await get(`/api/products?${qs}`);
+      assert.equal(res.statusCode, 400, qs);
+      assertErrorBody(res.json(), code);
+    }
+    // A well-formed cursor this route could have made is only a position: it answers a page.
+    const made = encodeCursor({ kind: 'listing', name: 'M', id: randomUUID() });
+    assert.equal((await get(`/api/products?after=${made}`)).statusCode, 200);
+    const rank = encodeCursor({ kind: 'search', rank: 1e30, name: "'; drop table products; --", id: randomUUID() });
+    assert.equal((await get(`/api/products?q=coffee&after=${rank}`)).statusCode, 200);
   });
 
   await t.test(
@@ -202,4 +364,90 @@ test('GET /api/products and GET /api/products/:id', async (t) => {
       await fuzzRoute(shop.app, shop.client(), { method: 'GET', url: '/api/products' });
     },
   );
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}
+
+/** Rows read from the products table by every scan of a plan (EXPLAIN ANALYZE). */
+function productRowsRead(node: PlanNode): number {
+  const own = node['Relation Name'] === 'products' ? node['Actual Rows'] * node['Actual Loops'] : 0;
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + productRowsRead(child), 0);
+}
+
+test('GET /api/products past the exact-total cap and the offset cap (ARCHITECTURE: search that stays fast)', async (t) => {
+  const shop = await buildTestApp(t, { env: { RATE_LIMIT_GLOBAL_MAX: '100000' } });
+  // More products than the offset bound: every product says "widget", one in a hundred "gadget".
+  const PRODUCTS = PAGE_MAX_OFFSET + 300;
+  await shop.db.execute(sql`
+    insert into products (sku, name, description, price_minor, currency, stock)
+    select 'big-' || i, 'Item ' || lpad(i::text, 6, '0'),
+      'A widget' || case when i % 100 = 0 then ' gadget' else '' end || case when i = 4242 then ' zeppelin' else '' end,
+      100 + i, 'EUR', 1
+    from generate_series(1, ${PRODUCTS}) as i`);
+  await shop.db.execute(sql`analyze products`);
+  const client = shop.client();
+  const get = async (url: string) => {
+    const res = await client.request({ method: 'GET', url });
+    assert.equal(res.statusCode, 200, url);
+    return res.json<ListBody>();
+  };
+
+  await t.test('says the total is an estimate above the cap, and exact below it', async () => {
+    const all = await get('/api/products');
+    assert.equal(all.totalIsEstimate, true);
+    assert.ok(all.total > TOTAL_EXACT_UP_TO, `an estimate above the cap, got ${all.total}`);
+    const common = await get('/api/products?q=widget');
+    assert.equal(common.totalIsEstimate, true);
+    assert.ok(common.total > TOTAL_EXACT_UP_TO);
+    const onePercent = await get('/api/products?q=gadget');
+    assert.deepEqual([onePercent.total, onePercent.totalIsEstimate], [Math.floor(PRODUCTS / 100), false]);
+    const rare = await get('/api/products?q=zeppelin');
+    assert.deepEqual([rare.total, rare.totalIsEstimate, rare.items[0]?.name], [1, false, 'Item 004242']);
+  });
+
+  await t.test('reaches a page beyond the offset cap by cursor, in the same order as the table', async () => {
+    const atCap = await get(`/api/products?limit=100&offset=${PAGE_MAX_OFFSET}`);
+    assert.ok(atCap.nextCursor);
+    const beyond = await get(`/api/products?limit=100&after=${atCap.nextCursor}`);
+    const expected = await shop.db.execute<{ id: string }>(
+      sql`select id from products order by name, id offset ${PAGE_MAX_OFFSET + 100} limit 100`,
+    );
+    assert.deepEqual(
+      beyond.items.map((p) => p.id),
+      expected.rows.map((r) => r.id),
+    );
+    const tooDeep = await client.request({ method: 'GET', url: `/api/products?offset=${PAGE_MAX_OFFSET + 1}` });
+    assert.equal(tooDeep.statusCode, 400, 'offset itself stays bounded');
+  });
+
+  await t.test('reads a bounded number of rows per request, whatever the catalogue size', async () => {
+    const explain = async (statement: ReturnType<typeof sql>) => {
+      const { rows } = await shop.db.execute<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+        sql`explain (analyze, format json) ${statement}`,
+      );
+      const plan = rows[0]?.['QUERY PLAN'][0]?.Plan;
+      assert.ok(plan);
+      return productRowsRead(plan);
+    };
+    // The count stops at the cap plus one; the candidates are bounded; a page adds its own rows.
+    const bound = TOTAL_EXACT_UP_TO + 1 + NAME_CANDIDATES + MATCH_CANDIDATES + 101;
+    const page = { q: '', limit: 100, offset: 0 };
+    const listed = await explain(listingStatement(page));
+    assert.ok(listed <= bound, `the listing read ${listed} rows`);
+    const last = (await get(`/api/products?limit=100&offset=${PAGE_MAX_OFFSET}`)).nextCursor ?? undefined;
+    const deep = await explain(listingStatement({ ...page, after: last }));
+    assert.ok(deep <= bound, `a deep keyset page read ${deep} rows`);
+    for (const q of ['widget', 'item', 'gadget', 'widget -gadget', 'item or widget']) {
+      const tsquery = searchTsquery(parseSearch(q));
+      assert.ok(tsquery);
+      const read = await explain(searchStatement({ ...page, q }, tsquery));
+      assert.ok(read <= bound, `q=${q} read ${read} rows of ${PRODUCTS}`);
+    }
+  });
 });
