@@ -35,17 +35,15 @@ describe('order fulfilment: stock is reserved for every line of a paid order, or
         .values({ userId: user?.id as string, currency: 'EUR', totalMinor: 1000, status: 'paid' })
         .returning({ id: orders.id });
       const id = order?.id as string;
-      await db
-        .insert(orderItems)
-        .values(
-          lines.map(([productId, quantity]) => ({
-            orderId: id,
-            productId,
-            name: 'Widget',
-            unitPriceMinor: 1000,
-            quantity,
-          })),
-        );
+      await db.insert(orderItems).values(
+        lines.map(([productId, quantity]) => ({
+          orderId: id,
+          productId,
+          name: 'Widget',
+          unitPriceMinor: 1000,
+          quantity,
+        })),
+      );
       return id;
     }
     const mails: MailMessage[] = [];
