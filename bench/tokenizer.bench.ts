@@ -2,9 +2,12 @@
  * vault-tokenizer figures, side by side with the limit (the same AES-256-GCM work in a plain
  * in-process loop, no TLS, no database, no audit):
  *   - batch tokenize throughput (fields/s), batches of 1000 values, one subject per batch;
- *   - single-token detokenize p50/p99 with 64 concurrent callers, each over its own mTLS connection;
+ *   - single-token detokenize p50/p99 with 64 callers, each over its own mTLS connection: back to
+ *     back (saturated: its p99 is queueing, printed as context), then paced, open loop, at half the
+ *     saturated throughput (the target);
  *   - key-provider calls per 10,000 values (the provider is wrapped in a counter).
- * Targets: >= 20,000 fields/s; p99 detokenize <= 10 ms; <= 10 provider calls per 10,000 values.
+ * Targets: >= 20,000 fields/s; paced p99 detokenize <= 10 ms; <= 10 provider calls per 10,000 values.
+ * The tokenizer runs as a bundle (scripts/build.mjs --bench) under plain node, as production does.
  * The tokenizer runs in a child process on a spare port with throwaway certificates, on a
  * fresh database of the shared PostgreSQL (dropped at the end).
  */
@@ -17,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DevCertificateAuthority } from '@shop/shared/mtls';
 import { createTestDatabase } from '@shop/shared/test-harness';
+import { benchBundle, childExecArgv } from './support/bundles.js';
 import { percentileOfSorted } from './support/stats.js';
 
 const SERVER = fileURLToPath(new URL('./support/tokenizer-server.ts', import.meta.url));
@@ -26,7 +30,8 @@ const TOKENIZE_CONCURRENCY = 2;
 const TOKENIZE_SECONDS = 8;
 const DETOKENIZE_CALLERS = 64;
 const DETOKENIZE_SECONDS = 8;
-const PACED_PER_CALLER = 10;
+/** The paced phase offers this share of the throughput measured at saturation. */
+const PACED_SHARE = 0.5;
 const PACED_SECONDS = 6;
 const TARGET_FIELDS_PER_S = 20_000;
 const TARGET_P99_MS = 10;
@@ -107,8 +112,8 @@ function plainLoop(seconds: number) {
 }
 
 async function startServer(env: Record<string, string>): Promise<{ port: number; child: ChildProcess }> {
-  const child = fork(SERVER, [], {
-    execArgv: ['--import', 'tsx'],
+  const child = fork(benchBundle(SERVER), [], {
+    execArgv: childExecArgv(),
     env: { ...process.env, ...env },
     // stdout carries the request and audit log lines (written, as in production, but not shown).
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -220,14 +225,16 @@ export default async function run(): Promise<void> {
     );
     latencies.sort((a, b) => a - b);
 
-    // 2b. The same 64 callers, paced (open loop): each sends PACED_PER_CALLER calls a second,
+    // 2b. The same 64 callers, paced (open loop) at half the saturated throughput between them,
     // timed from when the call was due (so a slow answer is not hidden by the caller waiting).
+    const saturatedPerS = detokenized / DETOKENIZE_SECONDS;
+    const pacedPerCaller = (saturatedPerS * PACED_SHARE) / DETOKENIZE_CALLERS;
     const paced: number[] = [];
     let pacedCalls = 0;
     const pacedUntil = Date.now() + PACED_SECONDS * 1000;
     await Promise.all(
       workerAgents.map(async (a, n) => {
-        const interval = 1000 / PACED_PER_CALLER;
+        const interval = 1000 / pacedPerCaller;
         let due = Date.now() + (n * interval) / DETOKENIZE_CALLERS;
         const pending: Promise<void>[] = [];
         while (due < pacedUntil) {
@@ -268,17 +275,17 @@ export default async function run(): Promise<void> {
         .join(' ')} (figures depend on what else the machine runs)`,
     );
     console.log(
-      `  batch tokenize:   ${fieldsPerS.toFixed(0)} fields/s  | limit ${limit.fieldsPerS.toFixed(0)} fields/s  | ratio ${(fieldsPerS / limit.fieldsPerS).toFixed(3)}  | target >= ${TARGET_FIELDS_PER_S}: ${verdict(fieldsPerS >= TARGET_FIELDS_PER_S)}`,
+      `  batch tokenize:   ${fieldsPerS.toFixed(0)} fields/s = ${(fieldsPerS / TARGET_FIELDS_PER_S).toFixed(2)}x the target  | limit ${limit.fieldsPerS.toFixed(0)} fields/s  | ratio to the limit ${(fieldsPerS / limit.fieldsPerS).toFixed(3)}  | target >= ${TARGET_FIELDS_PER_S}: ${verdict(fieldsPerS >= TARGET_FIELDS_PER_S)}`,
     );
     console.log(
-      `  detokenize x${DETOKENIZE_CALLERS} back to back (saturation):  p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (${detokenized} calls, ${(detokenized / DETOKENIZE_SECONDS).toFixed(0)}/s)  | limit p50 ${(limit.p50 * 1000).toFixed(1)} µs, p99 ${(limit.p99 * 1000).toFixed(1)} µs  | p99 ratio ${(p99 / limit.p99).toFixed(0)}x  | target p99 <= ${TARGET_P99_MS} ms: ${verdict(p99 <= TARGET_P99_MS)}`,
+      `  detokenize x${DETOKENIZE_CALLERS} back to back (saturation, context):  p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (${detokenized} calls, ${saturatedPerS.toFixed(0)}/s; the p99 is queueing)  | limit p50 ${(limit.p50 * 1000).toFixed(1)} µs, p99 ${(limit.p99 * 1000).toFixed(1)} µs`,
     );
     const pacedP99 = percentileOfSorted(paced, 99);
     console.log(
-      `  detokenize x${DETOKENIZE_CALLERS} paced at ${PACED_PER_CALLER}/s each (${DETOKENIZE_CALLERS * PACED_PER_CALLER}/s offered, ${(pacedCalls / PACED_SECONDS).toFixed(0)}/s served): p50 ${percentileOfSorted(paced, 50).toFixed(2)} ms, p99 ${pacedP99.toFixed(2)} ms (from the due time)  | p99 <= ${TARGET_P99_MS} ms: ${verdict(pacedP99 <= TARGET_P99_MS)}`,
+      `  detokenize x${DETOKENIZE_CALLERS} paced at half the saturated throughput (${(pacedPerCaller * DETOKENIZE_CALLERS).toFixed(0)}/s offered, ${(pacedCalls / PACED_SECONDS).toFixed(0)}/s served): p50 ${percentileOfSorted(paced, 50).toFixed(2)} ms, p99 ${pacedP99.toFixed(2)} ms (from the due time) = ${(pacedP99 / TARGET_P99_MS).toFixed(2)}x the budget  | target p99 <= ${TARGET_P99_MS} ms: ${verdict(pacedP99 <= TARGET_P99_MS)}`,
     );
     console.log(
-      `  key-provider calls (generate + unwrap + rewrap, from start): ${after.keyCalls} for ${values} values = ${callsPer10k.toFixed(2)} per 10,000 values  | target <= ${TARGET_CALLS_PER_10K}: ${verdict(callsPer10k <= TARGET_CALLS_PER_10K)}`,
+      `  key-provider calls (generate + unwrap + rewrap, from start): ${after.keyCalls} for ${values} values = ${callsPer10k.toFixed(2)} per 10,000 values = ${(callsPer10k / TARGET_CALLS_PER_10K).toFixed(2)}x the budget  | target <= ${TARGET_CALLS_PER_10K}: ${verdict(callsPer10k <= TARGET_CALLS_PER_10K)}`,
     );
   } finally {
     for (const a of agents) a.destroy();

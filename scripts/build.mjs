@@ -6,7 +6,9 @@
 //   dist/storefront/                            the storefront build the api serves (STOREFRONT_DIR)
 //   dist/node_modules/                          only the packages left out of the bundles (native code)
 // dist/ needs nothing else at run time: no source, no dev dependencies, no repo node_modules.
+//   dist/bench/                                 the benchmarks' child processes (--bench only)
 // Usage: node scripts/build.mjs [--bundles-only] [--only <workspace>] [--out <dir>]
+//        node scripts/build.mjs --bench <bench/support/file.ts>... (the service bundles and these; dist/ kept)
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -70,6 +72,28 @@ function sourceLocations(outDir, bundleFile, entryFile) {
   };
 }
 
+/** One entry bundled as the production bundles are (same options, same externals, same asset paths). */
+async function bundleEntry(outDir, entryFile, bundleFile, workspace) {
+  await build({
+    entryPoints: [entryFile],
+    outfile: bundleFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // Readable stack traces and stable names (plugins and errors are identified by name).
+    keepNames: true,
+    minify: false,
+    sourcemap: false,
+    legalComments: 'none',
+    external: EXTERNAL,
+    banner: { js: BANNER },
+    tsconfig: join(ROOT, workspace, 'tsconfig.json'),
+    plugins: [sourceLocations(outDir, bundleFile, entryFile)],
+    logLevel: 'warning',
+  });
+}
+
 /** Bundles the entries of BUNDLES (all, or those of the named workspaces) into outDir, with their ASSETS. */
 export async function buildBundles(outDir, workspaces = Object.keys(BUNDLES)) {
   for (const workspace of workspaces) {
@@ -77,26 +101,12 @@ export async function buildBundles(outDir, workspaces = Object.keys(BUNDLES)) {
     if (!entries) throw new Error(`no bundles for workspace ${workspace}`);
     rmSync(join(outDir, workspace), { recursive: true, force: true });
     for (const name of entries) {
-      const entryFile = join(ROOT, workspace, 'src', `${name}.ts`);
-      const bundleFile = join(outDir, workspace, `${name}.js`);
-      await build({
-        entryPoints: [entryFile],
-        outfile: bundleFile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        // Readable stack traces and stable names (plugins and errors are identified by name).
-        keepNames: true,
-        minify: false,
-        sourcemap: false,
-        legalComments: 'none',
-        external: EXTERNAL,
-        banner: { js: BANNER },
-        tsconfig: join(ROOT, workspace, 'tsconfig.json'),
-        plugins: [sourceLocations(outDir, bundleFile, entryFile)],
-        logLevel: 'warning',
-      });
+      await bundleEntry(
+        outDir,
+        join(ROOT, workspace, 'src', `${name}.ts`),
+        join(outDir, workspace, `${name}.js`),
+        workspace,
+      );
     }
     for (const folder of ASSETS[workspace] ?? []) {
       cpSync(join(ROOT, workspace, folder), join(outDir, workspace, folder), { recursive: true });
@@ -105,6 +115,20 @@ export async function buildBundles(outDir, workspaces = Object.keys(BUNDLES)) {
   // The bundles are ES modules: mark the folder so, whatever sits above it.
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`);
   copyRuntimePackages(outDir);
+}
+
+/**
+ * The benchmarks' child processes (bench/support/*.ts: the services' own buildApp and
+ * startOrderWorker plus the IPC the bench reads), bundled exactly as the production bundles
+ * into `<out>/bench/<name>.js`, beside the service bundles and assets they resolve against,
+ * so a bench measures the compiled code production runs under plain node, not tsx.
+ */
+export async function buildBenchBundles(outDir, entryFiles) {
+  await buildBundles(outDir);
+  for (const entryFile of entryFiles) {
+    const name = entryFile.split(sep).pop().replace(/\.ts$/, '');
+    await bundleEntry(outDir, resolve(entryFile), join(outDir, 'bench', `${name}.js`), 'bench');
+  }
 }
 
 /** Finds `<name>/package.json` the way Node would from `fromDir`. */
@@ -150,6 +174,16 @@ async function main() {
   const outDir = outIndex >= 0 && args[outIndex + 1] ? resolve(args[outIndex + 1]) : join(ROOT, 'dist');
   const onlyIndex = args.indexOf('--only');
   const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+  const benchIndex = args.indexOf('--bench');
+  if (benchIndex >= 0) {
+    const entries = args.slice(benchIndex + 1).filter((a) => !a.startsWith('--'));
+    mkdirSync(outDir, { recursive: true });
+    await buildBenchBundles(outDir, entries);
+    console.log(
+      `[build] ${relative(process.cwd(), outDir) || '.'}: service bundles and ${entries.length} bench bundle(s)`,
+    );
+    return;
+  }
   const bundlesOnly = only !== undefined || args.includes('--bundles-only');
   if (!only) rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });

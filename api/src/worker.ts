@@ -1,10 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { loggerOptions } from '@shop/shared/logger';
 import closeWithGrace from 'close-with-grace';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import pg from 'pg';
 import pino, { type Logger } from 'pino';
-import * as schema from './db/schema/index.js';
+import { createDatabase } from './db/client.js';
 import { FolderMailTransport, LogMailTransport, type MailTransport } from './pipeline/mail-transport.js';
 import { createOrderFulfilmentHandler } from './pipeline/order-fulfilment-handler.js';
 import { startOutboxClaimer } from './pipeline/outbox-claimer.js';
@@ -29,14 +27,13 @@ export async function startOrderWorker(
   deps: { log?: Logger; mail?: MailTransport } = {},
 ): Promise<OrderWorker> {
   const log = deps.log ?? pino(loggerOptions({ service: 'order-worker', level: config.LOG_LEVEL }));
-  const pool = new pg.Pool({
-    connectionString: config.WORKER_DATABASE_URL,
+  // A restart or failover of PostgreSQL is survived: lost connections are logged and replaced.
+  const { db, pool } = createDatabase(config.WORKER_DATABASE_URL, {
     max: config.WORKER_DB_POOL_SIZE,
     connectionTimeoutMillis: 5_000,
-    application_name: 'shop-order-worker',
+    applicationName: 'shop-order-worker',
+    onConnectionLost: (err) => log.warn({ err }, 'database connection lost'),
   });
-  pool.on('error', (err) => log.warn({ err }, 'database connection lost'));
-  const db = drizzle(pool, { schema });
   const mail =
     deps.mail ??
     (config.MAIL_TRANSPORT === 'log' ? new LogMailTransport(log) : new FolderMailTransport(config.MAIL_DIR));

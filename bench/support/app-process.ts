@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { benchBundle, childExecArgv } from './bundles.js';
 
 const SERVER = fileURLToPath(new URL('./products-server.ts', import.meta.url));
 
@@ -12,8 +13,8 @@ export interface AppProcess {
 
 /** Starts one app of the comparison in a child process and waits until it listens. */
 export async function startAppProcess(mode: 'hardened' | 'bare', env: Record<string, string>): Promise<AppProcess> {
-  const child: ChildProcess = fork(SERVER, [mode], {
-    execArgv: ['--import', 'tsx'],
+  const child: ChildProcess = fork(benchBundle(SERVER), [mode], {
+    execArgv: childExecArgv(),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { benchBundle, childExecArgv } from './bundles.js';
 
 export interface Child {
   process: ChildProcess;
@@ -11,15 +12,15 @@ export interface Child {
 }
 
 /**
- * Forks a bench server (a .ts file run through tsx) and waits for its first IPC message,
- * which the server sends once it is ready. stdout is dropped (the servers log there, at info,
- * as in production); stderr is shown.
+ * Forks a bench server (the bundle of a bench/support .ts file, under plain node as
+ * production runs its bundles) and waits for its first IPC message, which the server sends
+ * once it is ready. stdout is dropped (the servers log there, at info, as in production);
+ * stderr is shown.
  */
 export async function forkChild(file: string, env: Record<string, string>, what: string): Promise<Child> {
   // BENCH_CPU_PROFILE_DIR: each child writes a V8 CPU profile there on exit (for finding where time goes).
-  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
-  const child = fork(file, [], {
-    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+  const child = fork(benchBundle(file), [], {
+    execArgv: childExecArgv(),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

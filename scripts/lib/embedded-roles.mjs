@@ -22,6 +22,8 @@ function urlFor(baseUrl, role, password, database) {
 
 async function withClient(url, fn) {
   const client = new pg.Client({ connectionString: url });
+  // Its errors reach the awaited query; unheard, an 'error' event would end the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     return await fn(client);

@@ -33,6 +33,7 @@ export interface TestDatabase {
 export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
   const name = uniqueName(prefix).toLowerCase();
   const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+  admin.on('error', () => {});
   try {
     await admin.connect();
   } catch (err) {
@@ -51,6 +52,7 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
     url: withDatabase(ADMIN_DATABASE_URL, name),
     async drop() {
       const c = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+      c.on('error', () => {});
       await c.connect();
       try {
         await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

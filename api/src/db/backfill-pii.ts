@@ -1,9 +1,10 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { loadApiConfig } from '../config.js';
 import type { PiiClient, PiiField } from '../pii/pii-client.js';
 import { PiiRejectedError } from '../pii/tokenizer-client.js';
 import { tokenizerFromConfig } from '../pii/tokenizer-from-config.js';
 import { normaliseEmail } from '../routes/auth/schemas.js';
+import { standaloneClient } from './client.js';
 import { runMigrations } from './migrate.js';
 
 /**
@@ -45,7 +46,7 @@ export async function backfillPii(options: {
   print?: (line: string) => void;
 }): Promise<BackfillResult> {
   const print = options.print ?? ((line: string) => console.log(`[backfill-pii] ${line}`));
-  const client = new pg.Client({ connectionString: options.ownerUrl, application_name: 'shop-api-backfill-pii' });
+  const client = standaloneClient({ connectionString: options.ownerUrl, application_name: 'shop-api-backfill-pii' });
   await client.connect();
   try {
     const columns = await client.query<{ column_name: string }>(

@@ -4,18 +4,73 @@ import * as schema from './schema/index.js';
 
 export type Database = NodePgDatabase<typeof schema>;
 
+export interface DatabaseOptions {
+  max?: number;
+  connectionTimeoutMillis?: number;
+  applicationName?: string;
+  /** Told when PostgreSQL ends a connection (a restart, a failover, a terminated backend). */
+  onConnectionLost?: (err: Error & { code?: string }) => void;
+}
+
 /**
  * A pool tuned to fail fast when PostgreSQL is unreachable, so requests answer 503 within
  * seconds instead of hanging, and the pool reconnects on its own when the server returns.
  */
-export function createDatabase(url: string): { db: Database; pool: pg.Pool } {
+export function createDatabase(url: string, options: DatabaseOptions = {}): { db: Database; pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
-    connectionTimeoutMillis: 2000,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 2000,
     idleTimeoutMillis: 30_000,
     query_timeout: 10_000,
-    application_name: 'shop-api',
+    application_name: options.applicationName ?? 'shop-api',
   });
+  survivesConnectionLoss(pool, options.onConnectionLost);
   return { db: drizzle(pool, { schema }), pool };
+}
+
+/**
+ * A client whose server goes away emits 'error', and an 'error' event nobody listens to
+ * kills the process. pg-pool listens only while a client is idle in the pool; a client
+ * checked out for a transaction (waiting on the broker's confirms, a mail, the next
+ * statement) has no listener at all. So every client gets one for its whole life: the
+ * failure still reaches the caller as the rejection of its current or next query ("not
+ * queryable"), and the pool drops the client when it is released.
+ */
+export function survivesConnectionLoss(pool: pg.Pool, onLost: (err: Error & { code?: string }) => void = () => {}) {
+  // An idle client: pg-pool has already removed it; the next checkout opens a new connection.
+  pool.on('error', (err) => onLost(err));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
+}
+
+/** A standalone client (migrations, a backfill): its errors reach the awaited query, never the process. */
+export function standaloneClient(config: pg.ClientConfig): pg.Client {
+  const client = new pg.Client(config);
+  client.on('error', () => {});
+  return client;
+}
+
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+const CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Connection ended unexpectedly',
+  'Query read timeout',
+];
+
+/** True when the error (or what it wraps) says PostgreSQL could not be reached. */
+export function isDatabaseConnectionError(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      // SQLSTATE class 08 (connection exception) and 57P0x (server shutting down).
+      if (CONNECTION_ERRNOS.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code)) return true;
+    }
+    if (typeof message === 'string' && CONNECTION_MESSAGES.some((m) => message.includes(m))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -56,6 +56,8 @@ export async function startEmbeddedPostgres(opts: {
   await pg.start();
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}`;
   const admin = pg.getPgClient('postgres', '127.0.0.1');
+  // Its errors reach the awaited query; unheard, an 'error' event would end the process.
+  admin.on('error', () => {});
   await admin.connect();
   try {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [DATABASE]);

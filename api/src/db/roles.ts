@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { standaloneClient } from './client.js';
 
 /** The least-privilege role the api connects as (created by migration 0003). */
 export const RUNTIME_ROLE = 'shop_api';
@@ -13,7 +13,7 @@ export function runtimeUrl(ownerUrl: string, password?: string): string {
 
 /** Embedded mode only: gives the runtime role a fresh random password at each start. */
 export async function setRuntimePassword(ownerUrl: string, password: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ownerUrl });
+  const client = standaloneClient({ connectionString: ownerUrl });
   await client.connect();
   try {
     const literal = (await client.query<{ q: string }>('select quote_literal($1) as q', [password])).rows[0]?.q;

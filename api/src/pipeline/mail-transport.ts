@@ -21,10 +21,16 @@ export interface MailTransport {
 
 /** Development form: one JSON file per mail under a local folder (never the internet). */
 export class FolderMailTransport implements MailTransport {
+  private ready: Promise<unknown> | undefined;
   constructor(private readonly dir: string) {}
 
   async send(message: MailMessage): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    // Once per transport, not per mail (a failed mkdir is tried again by the next send).
+    this.ready ??= mkdir(this.dir, { recursive: true }).catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    await this.ready;
     const file = join(this.dir, `${message.idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
     try {
       await writeFile(file, `${JSON.stringify({ ...message, queuedAt: new Date().toISOString() })}\n`, { flag: 'wx' });

@@ -1,4 +1,4 @@
-import { and, eq, gte, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { products } from '../db/schema/catalogue.js';
 import { orderItems, orders } from '../db/schema/orders.js';
@@ -9,8 +9,6 @@ import type { MessageHandler } from './message-handler.js';
 import { type HandleOutcome, type PipelineMessage, PoisonMessageError } from './pipeline-message.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-class InsufficientStock extends Error {}
 
 /**
  * The order-worker's handler: a paid order gets its stock reserved, becomes ready to ship and
@@ -36,24 +34,29 @@ export function createOrderFulfilmentHandler(deps: {
     }
     // Refunded, cancelled or already fulfilled: nothing to do (events can arrive late).
     if (order.status !== 'paid') return;
-    const items = await tx
-      .select({ productId: orderItems.productId, quantity: orderItems.quantity })
-      .from(orderItems)
-      .where(eq(orderItems.orderId, orderId));
-    try {
-      // A savepoint: a shortfall on any line undoes the reservations of the others.
-      await tx.transaction(async (sp) => {
-        for (const item of items) {
-          const reserved = await sp
-            .update(products)
-            .set({ stock: sql`${products.stock} - ${item.quantity}` })
-            .where(and(eq(products.id, item.productId), gte(products.stock, item.quantity)))
-            .returning({ id: products.id });
-          if (reserved.length === 0) throw new InsufficientStock();
-        }
-      });
-    } catch (err) {
-      if (!(err instanceof InsufficientStock)) throw err;
+    // Every line reserved, or none: one statement reserves each line that has the stock and
+    // counts the lines, instead of a savepoint, a SELECT of the lines and an UPDATE per line
+    // (round trips are most of this transaction's cost). On a shortfall the lines it did
+    // reserve are still locked by this transaction, and are given back before it commits.
+    const { rows } = await tx.execute<{ lines: number; reserved: string[] }>(sql`
+      with lines as (
+        select ${orderItems.productId} as product_id, ${orderItems.quantity} as quantity
+        from ${orderItems} where ${orderItems.orderId} = ${orderId}
+      ), reserved as (
+        update ${products} set stock = ${products.stock} - lines.quantity
+        from lines where ${products.id} = lines.product_id and ${products.stock} >= lines.quantity
+        returning ${products.id} as id
+      )
+      select (select count(*) from lines)::int as lines, array(select id::text from reserved) as reserved`);
+    const result = rows[0];
+    if (!result || result.reserved.length !== result.lines) {
+      if (result && result.reserved.length > 0) {
+        await tx.execute(sql`
+          update ${products} set stock = ${products.stock} + ${orderItems.quantity}
+          from ${orderItems}
+          where ${orderItems.orderId} = ${orderId} and ${orderItems.productId} = ${products.id}
+            and ${products.id} in (select jsonb_array_elements_text(${JSON.stringify(result.reserved)}::jsonb)::uuid)`);
+      }
       // Paid but not reservable: left `paid` for staff to restock or refund, never shipped short.
       deps.log.warn({ orderId }, 'paid order cannot be reserved: out of stock, left for staff');
       return;

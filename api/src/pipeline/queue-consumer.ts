@@ -1,10 +1,11 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
+import { isDatabaseConnectionError } from '../db/client.js';
 import { closed, connectWithBackoff, redactAmqpUrl } from './amqp-connection.js';
 import { backoffDelay, sleepUnlessAborted } from './backoff.js';
 import type { ShopDb } from './database.js';
 import type { MessageHandler } from './message-handler.js';
-import { type HandleOutcome, PoisonMessageError, parseDelivery } from './pipeline-message.js';
+import { type HandleOutcome, type PipelineMessage, PoisonMessageError, parseDelivery } from './pipeline-message.js';
 import { declareTopology, type Topology } from './topology.js';
 
 export interface QueueConsumerOptions {
@@ -17,7 +18,7 @@ export interface QueueConsumerOptions {
 }
 
 export interface QueueConsumer {
-  readonly stats: Record<HandleOutcome | 'failed' | 'poison' | 'reconnects', number>;
+  readonly stats: Record<HandleOutcome | 'failed' | 'poison' | 'reconnects' | 'databaseRetries', number>;
   /** Stops taking deliveries, finishes (and acks) the ones in flight, then closes. */
   stop(): Promise<void>;
 }
@@ -30,7 +31,7 @@ export interface QueueConsumer {
 export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer {
   const { db, amqpUrl, topology, handler, log } = options;
   const prefetch = options.prefetch ?? 200;
-  const stats = { processed: 0, duplicate: 0, failed: 0, poison: 0, reconnects: 0 };
+  const stats = { processed: 0, duplicate: 0, failed: 0, poison: 0, reconnects: 0, databaseRetries: 0 };
   const abort = new AbortController();
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -41,7 +42,7 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
     inFlight++;
     try {
       const message = parseDelivery(msg.properties.messageId, msg.fields.routingKey, msg.content);
-      const outcome = await db.transaction((tx) => handler.handle(tx, message));
+      const outcome = await handleUntilDatabaseAnswers(message);
       stats[outcome]++;
       settle(() => channel.ack(msg));
     } catch (err) {
@@ -58,6 +59,25 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
     } finally {
       inFlight--;
       if (inFlight === 0) idle?.();
+    }
+  }
+
+  /**
+   * A database outage is no fault of the message: requeued, it would come straight back and
+   * spend its delivery limit within the outage, then be dead-lettered, a paid order never
+   * fulfilled. So it is retried in place, unacked, with backoff, until PostgreSQL answers
+   * (prefetch bounds how many wait); a stop hands it back to the broker.
+   */
+  async function handleUntilDatabaseAnswers(message: PipelineMessage): Promise<HandleOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction((tx) => handler.handle(tx, message));
+      } catch (err) {
+        if (!isDatabaseConnectionError(err) || abort.signal.aborted) throw err;
+        stats.databaseRetries++;
+        if (attempt === 1) log.warn({ reason: (err as Error).message }, 'database unavailable, message held for retry');
+        await sleepUnlessAborted(backoffDelay(attempt), abort.signal);
+      }
     }
   }
 

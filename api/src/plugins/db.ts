@@ -1,7 +1,7 @@
 import { type PublicError, toPublicError } from '@shop/shared/errors';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createDatabase, type Database } from '../db/client.js';
+import { createDatabase, type Database, isDatabaseConnectionError } from '../db/client.js';
 import { DatabaseUnavailableError, RateLimitUnavailableError } from '../errors.js';
 import { isRedisUnavailableError } from './redis.js';
 
@@ -20,10 +20,9 @@ export interface DbPluginOptions {
 
 export const dbPlugin = fp(
   async (app: FastifyInstance, opts: DbPluginOptions) => {
-    const { db, pool } = createDatabase(opts.url);
-    // An idle client losing its server emits 'error' on the pool: log it, never crash.
-    pool.on('error', (err: Error & { code?: string }) => {
-      app.log.warn({ err }, 'database connection lost');
+    // A connection losing its server is logged, never fatal: the pool reconnects on demand.
+    const { db, pool } = createDatabase(opts.url, {
+      onConnectionLost: (err) => app.log.warn({ err }, 'database connection lost'),
     });
     app.decorate('db', db);
     app.decorate('pingDatabase', async () => {
@@ -35,29 +34,6 @@ export const dbPlugin = fp(
   },
   { name: 'db', fastify: '5.x' },
 );
-
-const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
-const CONNECTION_MESSAGES = [
-  'Connection terminated',
-  'timeout exceeded when trying to connect',
-  'Client has encountered a connection error',
-  'Connection ended unexpectedly',
-  'Query read timeout',
-];
-
-/** True when the error (or what it wraps) says PostgreSQL could not be reached. */
-export function isDatabaseConnectionError(err: unknown): boolean {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string') {
-      // SQLSTATE class 08 (connection exception) and 57P0x (server shutting down).
-      if (CONNECTION_ERRNOS.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code)) return true;
-    }
-    if (typeof message === 'string' && CONNECTION_MESSAGES.some((m) => message.includes(m))) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
 
 /**
  * Maps a dependency outage to its stable 503 instead of a generic 500. A raw Redis error

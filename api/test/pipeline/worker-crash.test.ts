@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { TEST_AMQP_URL } from '@shop/shared/test-harness';
 import { startOutboxRelay } from '../../src/pipeline/outbox-relay.js';
 import {
@@ -16,30 +14,13 @@ import {
   quietLogger,
   requireRabbit,
   seedPaidOrders,
+  spawnWorker,
   stockOf,
   testTopology,
   waitFor,
 } from '../support/pipeline-harness.js';
 
 before(() => requireRabbit());
-
-const WORKER = fileURLToPath(new URL('../../src/worker.ts', import.meta.url));
-
-/** The real order-worker entry point, as its own process with its own database role. */
-function spawnWorker(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  return { child, output: () => out };
-}
 
 describe('order-worker killed mid-batch', () => {
   it('redelivers the unacked messages of a SIGKILLed worker and processes each order once', async (t) => {

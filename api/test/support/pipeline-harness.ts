@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { createTestDatabase, TEST_AMQP_URL, uniqueName } from '@shop/shared/test-harness';
 import amqp from 'amqplib';
 import { count, eq, sql } from 'drizzle-orm';
@@ -182,4 +184,22 @@ export async function queueDepth(queue: string, url = TEST_AMQP_URL): Promise<nu
   } finally {
     await conn.close().catch(() => {});
   }
+}
+
+const WORKER = fileURLToPath(new URL('../../src/worker.ts', import.meta.url));
+
+/** The real order-worker entry point, as its own process with its own database role. */
+export function spawnWorker(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  return { child, output: () => out };
 }

@@ -16,6 +16,11 @@ async function main(argv: string[]): Promise<void> {
   const config = loadTokenizerConfig();
   await migrate(config.TOKENIZER_DATABASE_URL, config.TOKENIZER_DB_RUNTIME_ROLE);
   const owner = new pg.Pool({ connectionString: config.TOKENIZER_DATABASE_URL, max: 2 });
+  // A lost connection fails the rotation's current query (it resumes when run again), never the process silently.
+  owner.on('error', () => {});
+  owner.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const provider = createKeyProvider(config, { log: (m) => console.warn(m) });
   try {
     const result = await rotateKeys(owner, provider, {

@@ -17,6 +17,8 @@ const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export async function migrate(ownerUrl: string, runtimeRole: string): Promise<void> {
   if (!ROLE_NAME.test(runtimeRole)) throw new Error('TOKENIZER_DB_RUNTIME_ROLE is not a valid role name');
   const client = new pg.Client({ connectionString: ownerUrl });
+  // Its errors reach the awaited query; unheard, an 'error' event would end the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', ['vault-tokenizer:migrate']);
@@ -87,5 +89,10 @@ export function openRuntimeDatabase(opts: { url: string; runtimeRole?: string; m
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor one checked out for a transaction: pg-pool listens only while a client is idle, and
+  // the failure reaches the caller anyway as the rejection of its current or next query.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return { pool, db: drizzle(pool, { schema }), close: () => pool.end() };
 }
