@@ -1,5 +1,7 @@
+import type tls from 'node:tls';
 import { errorModel, sendError } from '@shop/shared/errors';
 import { loggerOptions } from '@shop/shared/logger';
+import { type ConnectionGuardOptions, MtlsConnectionGuard } from '@shop/shared/mtls-connections';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { KeyCacheOptions } from './crypto/key-cache.js';
 import type { RuntimeDatabase } from './db/database.js';
@@ -26,6 +28,11 @@ export interface BuildOptions {
   logLevel?: string;
   /** A pino destination for tests that read the log stream. */
   logStream?: NodeJS.WritableStream;
+  /**
+   * CRL reload that closes connections of revoked certificates, and a maximum connection
+   * age (pentest finding 8.5). The server and the test harness always pass it.
+   */
+  connectionGuard?: Omit<ConnectionGuardOptions, 'log'>;
 }
 
 /** 1000 items of at most 2048 characters, with JSON overhead. */
@@ -47,6 +54,14 @@ export async function buildApp(deps: TokenizerDeps, opts: BuildOptions = {}): Pr
     ...(opts.https ? { https: opts.https } : {}),
   };
   const app = Fastify(fastifyOptions) as unknown as FastifyInstance;
+  if (opts.connectionGuard) {
+    const guard = new MtlsConnectionGuard(app.server as unknown as tls.Server, {
+      ...opts.connectionGuard,
+      log: app.log,
+    });
+    app.addHook('onReady', () => guard.start());
+    app.addHook('onClose', async () => guard.stop());
+  }
 
   // Order a reviewer can read: error model, identity, core services, routes.
   await app.register(errorModel);

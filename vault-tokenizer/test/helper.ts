@@ -44,6 +44,8 @@ export interface HarnessOptions {
   keyCache?: { ttlMs?: number; maxUses?: number; now?: () => number };
   /** Route the tokenizer's database connections through a proxy the test can cut. */
   databaseProxy?: boolean;
+  /** CRL polling interval and connection maximum age (as in production, but short for a test). */
+  connectionGuard?: { crlCheckIntervalMs?: number; maxAgeMs?: number };
 }
 
 /**
@@ -95,6 +97,16 @@ async function startOn(dir: string, database: TestDatabase, options: HarnessOpti
     },
     {
       https: mtlsServerOptions(await ca.material('vault-tokenizer')),
+      connectionGuard: {
+        files: {
+          caFile: ca.caFile,
+          certFile: ca.certFile('vault-tokenizer'),
+          keyFile: ca.keyFile('vault-tokenizer'),
+          crlFile: ca.crlFile,
+        },
+        crlCheckIntervalMs: options.connectionGuard?.crlCheckIntervalMs ?? 60_000,
+        maxAgeMs: options.connectionGuard?.maxAgeMs ?? 300_000,
+      },
       logLevel: options.logStream ? 'info' : 'warn',
       logStream: options.logStream ?? warningsOnly(),
     },
