@@ -21,9 +21,9 @@ import { loadTlsMaterial, mtlsServerOptions, type TlsMaterialFiles } from './mtl
  *   fingerprint and serial number, with the CRL's signature checked against the CA file);
  *   a CRL it cannot parse or verify closes every connection (they reconnect, and the
  *   handshake applies whatever OpenSSL makes of the file): never "keep serving, unchecked";
- * - it gives every connection a maximum age (and never past its certificate's expiry):
- *   at that age the connection is closed once its in-flight requests have answered, so a
- *   well-behaved client reconnects and shakes hands again, under the current CRL.
+ * - it gives every connection a maximum age: past it, the connection's next answer carries
+ *   `Connection: close`, so the client reconnects and shakes hands again, under the current
+ *   CRL; a connection whose certificate expires is destroyed at the expiry.
  *
  * Polling rather than `fs.watch`: it also sees a file replaced by rename or a secret volume
  * swapped behind a symlink, and a revocation takes effect within one interval.
@@ -43,14 +43,8 @@ export interface ConnectionGuardOptions {
   /** Age after which a connection is closed (after its in-flight requests answered). */
   maxAgeMs: number;
   log: ConnectionGuardLog;
-  /** Time a draining connection gets to finish before it is destroyed. */
+  /** Time the requests in flight on an aged connection get before it is destroyed. */
   drainGraceMs?: number;
-  /**
-   * How long an idle draining connection waits for one more request (answered with
-   * `Connection: close`) before it is ended: ending a connection the moment it goes idle
-   * would race a client that is just sending on it.
-   */
-  drainIdleMs?: number;
 }
 
 /** Why a connection was closed, as logged (`event: "mtls.connection_closed"`). */
@@ -142,14 +136,12 @@ export class MtlsConnectionGuard {
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
   private readonly drainGraceMs: number;
-  private readonly drainIdleMs: number;
 
   constructor(
     private readonly server: tls.Server,
     private readonly options: ConnectionGuardOptions,
   ) {
     this.drainGraceMs = options.drainGraceMs ?? 30_000;
-    this.drainIdleMs = options.drainIdleMs ?? 1000;
     // Listeners are attached at once, so no connection accepted from now on goes untracked.
     server.on('secureConnection', (socket: TLSSocket) => this.track(socket));
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
@@ -248,9 +240,10 @@ export class MtlsConnectionGuard {
       return;
     }
     const expiresIn = cert?.valid_to ? Date.parse(cert.valid_to) - Date.now() : Number.POSITIVE_INFINITY;
-    const reason: CloseReason = expiresIn < this.options.maxAgeMs ? 'certificate_expired' : 'max_age';
+    const expires = expiresIn < this.options.maxAgeMs;
     const age = Math.max(0, Math.min(this.options.maxAgeMs, expiresIn));
-    const timer = setTimeout(() => this.drain(t, reason), age);
+    // An expired certificate gets no further answer; an aged connection ends gracefully.
+    const timer = setTimeout(() => (expires ? this.close(t, 'certificate_expired') : this.drain(t, 'max_age')), age);
     timer.unref();
     t.timers.push(timer);
   }
@@ -265,14 +258,15 @@ export class MtlsConnectionGuard {
     res.once('close', () => {
       t.inFlight--;
       t.responses.delete(res);
-      if (t.draining && t.inFlight === 0) this.endWhenIdle(t);
     });
   }
 
   /**
-   * Closes gracefully: answers in flight say `Connection: close` (the client opens a new
-   * connection for its next request), an idle connection is ended, and whatever is left
-   * after the grace period is destroyed.
+   * Closes gracefully: answers in flight, or else the connection's next answer, say
+   * `Connection: close`, and Node ends the connection after it (the client opens a new one for
+   * its next request). The server never ends an idle aged connection itself: that would race a
+   * client just sending on it; an idle one ends at the next answer or the keep-alive timeout.
+   * Requests still in flight after the grace period are cut.
    */
   private drain(t: Tracked, reason: CloseReason): void {
     if (t.draining) return;
@@ -283,25 +277,18 @@ export class MtlsConnectionGuard {
     );
     for (const res of t.responses) closeAfter(res);
     t.responses.clear();
-    if (t.inFlight === 0) this.endWhenIdle(t);
-    const grace = setTimeout(() => t.socket.destroy(), this.drainGraceMs);
+    const grace = setTimeout(() => {
+      if (t.inFlight > 0) t.socket.destroy();
+    }, this.drainGraceMs);
     grace.unref();
     t.timers.push(grace);
   }
 
-  private endWhenIdle(t: Tracked): void {
-    const timer = setTimeout(() => {
-      if (t.inFlight === 0) t.socket.end();
-    }, this.drainIdleMs);
-    timer.unref();
-    t.timers.push(timer);
-  }
-
-  /** Closes at once: a revoked certificate gets no further answer, not even to a request in flight. */
+  /** Closes at once: a revoked (or expired) certificate gets no further answer, not even to a request in flight. */
   private close(t: Tracked, reason: CloseReason): void {
     this.options.log.warn(
       { event: 'mtls.connection_closed', reason, peer: t.peer, serial: t.serial },
-      'closing an mTLS connection whose certificate was revoked',
+      'closing an mTLS connection at once',
     );
     t.socket.destroy();
   }

@@ -1,10 +1,11 @@
 import type tls from 'node:tls';
-import { errorModel, sendError } from '@shop/shared/errors';
+import { errorModel } from '@shop/shared/errors';
 import { loggerOptions } from '@shop/shared/logger';
 import { type ConnectionGuardOptions, MtlsConnectionGuard } from '@shop/shared/mtls-connections';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { KeyCacheOptions } from './crypto/key-cache.js';
 import type { RuntimeDatabase } from './db/database.js';
+import { RouteNotFound, tokenizerPublicError } from './errors.js';
 import type { KeyProvider } from './keys/key-provider.js';
 import { callerIdentity } from './plugins/caller-identity.js';
 import { tokenizerCore } from './plugins/tokenizer-core.js';
@@ -64,7 +65,7 @@ export async function buildApp(deps: TokenizerDeps, opts: BuildOptions = {}): Pr
   }
 
   // Order a reviewer can read: error model, identity, core services, routes.
-  await app.register(errorModel);
+  await app.register(errorModel, { mapError: tokenizerPublicError });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       { req: request, caller: request.caller, res: reply, responseTime: reply.elapsedTime },
@@ -73,7 +74,9 @@ export async function buildApp(deps: TokenizerDeps, opts: BuildOptions = {}): Pr
   });
   await app.register(callerIdentity);
   await app.register(tokenizerCore, deps);
-  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'not_found', 'Not found'));
+  app.setNotFoundHandler(async () => {
+    throw new RouteNotFound();
+  });
   await app.register(healthRoutes);
   await app.register(tokenizeRoute);
   await app.register(detokenizeRoute);
