@@ -220,6 +220,15 @@ export const LOG_FIELDS: Readonly<Record<string, FieldSpec>> = {
   policyVersion: f.int(0),
   port: f.int(0, 65_535),
   crlFile: f.text(300),
+  /** An hourly bound of the tokenizer's policy (erase, reveal) and its limit. */
+  bound: f.keyword(),
+  perHour: f.int(0),
+  staffIdentity: f.text(200),
+  // mTLS connection guard (shared/src/mtls-connections.ts).
+  revoked: f.int(0),
+  reason: f.keyword(),
+  peer: f.text(64),
+  serial: f.keyword(),
 };
 
 /**

@@ -1,8 +1,11 @@
-import { errorModel, sendError } from '@shop/shared/errors';
+import type tls from 'node:tls';
+import { errorModel } from '@shop/shared/errors';
 import { AccessLog, loggerOptions } from '@shop/shared/logger';
+import { type ConnectionGuardOptions, MtlsConnectionGuard } from '@shop/shared/mtls-connections';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { KeyCacheOptions } from './crypto/key-cache.js';
 import type { RuntimeDatabase } from './db/database.js';
+import { RouteNotFound, tokenizerPublicError } from './errors.js';
 import type { KeyProvider } from './keys/key-provider.js';
 import { callerIdentity } from './plugins/caller-identity.js';
 import { tokenizerCore } from './plugins/tokenizer-core.js';
@@ -26,6 +29,11 @@ export interface BuildOptions {
   logLevel?: string;
   /** A pino destination for tests that read the log stream. */
   logStream?: NodeJS.WritableStream;
+  /**
+   * CRL reload that closes connections of revoked certificates, and a maximum connection
+   * age (pentest finding 8.5). The server and the test harness always pass it.
+   */
+  connectionGuard?: Omit<ConnectionGuardOptions, 'log'>;
 }
 
 /** 1000 items of at most 2048 characters, with JSON overhead. */
@@ -47,12 +55,22 @@ export async function buildApp(deps: TokenizerDeps, opts: BuildOptions = {}): Pr
     ...(opts.https ? { https: opts.https } : {}),
   };
   const app = Fastify(fastifyOptions) as unknown as FastifyInstance;
+  if (opts.connectionGuard) {
+    const guard = new MtlsConnectionGuard(app.server as unknown as tls.Server, {
+      ...opts.connectionGuard,
+      log: app.log,
+    });
+    app.addHook('onReady', () => guard.start());
+    app.addHook('onClose', async () => guard.stop());
+  }
 
   // Order a reviewer can read: error model, identity, core services, routes.
-  await app.register(errorModel);
+  await app.register(errorModel, { mapError: tokenizerPublicError });
   await app.register(callerIdentity);
   await app.register(tokenizerCore, deps);
-  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'not_found', 'Not found'));
+  app.setNotFoundHandler(async () => {
+    throw new RouteNotFound();
+  });
   await app.register(healthRoutes);
   await app.register(tokenizeRoute);
   await app.register(detokenizeRoute);

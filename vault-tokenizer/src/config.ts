@@ -24,6 +24,11 @@ const ServiceEnv = Type.Object({
   TOKENIZER_TLS_KEY_FILE: Type.String({ default: join(DEV_CERTS_DIR, 'vault-tokenizer', 'key.pem') }),
   /** How often the CRL file is re-read, so a revocation takes effect without a restart. */
   TOKENIZER_CRL_RELOAD_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+  /**
+   * Maximum age of a caller's connection: then it closes (after its in-flight requests) and
+   * the caller shakes hands again under the current CRL (pentest finding 8.5).
+   */
+  TOKENIZER_CONNECTION_MAX_AGE_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
   TOKENIZER_POLICY_FILE: Type.String({ default: join(SERVICE_ROOT, 'policy', 'policy.json') }),
   /** Bounded lifetime and use count of an unwrapped key in memory (then wiped). */
   TOKENIZER_KEY_CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),

@@ -1,4 +1,3 @@
-import type tls from 'node:tls';
 import { ConfigError } from '@shop/shared/config';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
@@ -6,7 +5,7 @@ import { loadTokenizerConfig } from './config.js';
 import { migrate, openRuntimeDatabase } from './db/database.js';
 import { createKeyProvider } from './keys/index.js';
 import { loadPolicy } from './policy/policy.js';
-import { loadServerTls, reloadTlsOnCrlChange } from './tls/server-tls.js';
+import { loadServerTls } from './tls/server-tls.js';
 
 /**
  * The tokenizer process: validates its environment, applies migrations, loads the policy
@@ -41,17 +40,18 @@ async function main(): Promise<void> {
         maxEntries: config.TOKENIZER_KEY_CACHE_MAX_ENTRIES,
       },
     },
-    { https, logLevel: config.LOG_LEVEL },
-  );
-  const stopReload = reloadTlsOnCrlChange(
-    app.server as unknown as tls.Server,
-    files,
-    config.TOKENIZER_CRL_RELOAD_SECONDS * 1000,
-    app.log,
+    {
+      https,
+      logLevel: config.LOG_LEVEL,
+      connectionGuard: {
+        files,
+        crlCheckIntervalMs: config.TOKENIZER_CRL_RELOAD_SECONDS * 1000,
+        maxAgeMs: config.TOKENIZER_CONNECTION_MAX_AGE_SECONDS * 1000,
+      },
+    },
   );
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
-    stopReload();
     await app.close();
   });
   await app.listen({ host: config.TOKENIZER_HOST, port: config.TOKENIZER_PORT });

@@ -75,7 +75,7 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
       } catch (err) {
         if (!isDatabaseConnectionError(err) || abort.signal.aborted) throw err;
         stats.databaseRetries++;
-        if (attempt === 1) log.warn({ reason: (err as Error).message }, 'database unavailable, message held for retry');
+        if (attempt === 1) log.warn({ err }, 'database unavailable, message held for retry');
         await sleepUnlessAborted(backoffDelay(attempt), abort.signal);
       }
     }

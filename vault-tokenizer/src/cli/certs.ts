@@ -5,11 +5,17 @@ import { DEV_CERTS_DIR } from '../config.js';
  * Development certificates for the internal CA, in `.certs/internal-ca/` at the repo root
  * (ignored by git; never commit a key). Production certificates come from the operator's PKI.
  *
- *   npm run certs -w vault-tokenizer -- init            CA, CRL, and certificates for every service
+ *   npm run certs -w vault-tokenizer -- init            CA, CRL, and certificates for the services that run
  *   npm run certs -w vault-tokenizer -- issue <name>    (re)issue one service's certificate
  *   npm run certs -w vault-tokenizer -- revoke <name>   revoke it; a running tokenizer reloads the CRL
+ *                                                       and closes the certificate's open connections
+ *
+ * `init` issues no admin-portal certificate (pentest finding 8.9): the policy lets that caller
+ * reveal values in clear under a staff identity it asserts itself, so a certificate with no
+ * portal (and no second factor) behind it is a reveal credential lying on disk. Issue it with
+ * `issue admin-portal` once the portal runs.
  */
-const SERVICES = ['vault-tokenizer', 'api', 'order-worker', 'admin-portal'];
+const SERVICES = ['vault-tokenizer', 'api', 'order-worker'];
 const SERVERS = new Set(['vault-tokenizer', 'admin-portal']);
 
 async function main(argv: string[]): Promise<void> {

@@ -36,6 +36,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(`rotate-keys failed: ${(err as Error).message}`);
+  // Catalogue errors keep the operator's detail (which provider call, which key) in `cause`.
+  const { message, cause } = err as Error;
+  console.error(`rotate-keys failed: ${message}${cause instanceof Error ? ` (${cause.message})` : ''}`);
   process.exit(1);
 });

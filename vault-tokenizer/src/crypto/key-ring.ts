@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { TokenizerDb } from '../db/database.js';
 import { providerWrappedKeys, subjectKeys } from '../db/schema.js';
+import { IntegrityFailed, KeysUnavailable, SubjectErased } from '../errors.js';
 import { type KeyProvider, KeyProviderUnavailableError } from '../keys/key-provider.js';
 import { AuthenticationFailedError, open, pack, seal, unpack } from './aead.js';
 import type { KeyCache } from './key-cache.js';
@@ -14,13 +15,6 @@ import type { KeyCache } from './key-cache.js';
  * Unwrapped keys live in the KeyCache; the provider is only called on a KEK or blind-index key miss.
  */
 export type KeyPurpose = 'kek' | 'blind_index';
-
-export class KeysUnavailableError extends Error {
-  override name = 'KeysUnavailableError';
-}
-export class SubjectErasedError extends Error {
-  override name = 'SubjectErasedError';
-}
 
 export interface SubjectKeyRow {
   subjectId: string;
@@ -49,9 +43,9 @@ export class KeyRing {
       return await fn();
     } catch (err) {
       if (err instanceof KeyProviderUnavailableError) {
-        throw new KeysUnavailableError(`key provider ${err.reason} during ${what}`);
+        throw new KeysUnavailable({ cause: new Error(`key provider ${err.reason} during ${what}`) });
       }
-      throw new KeysUnavailableError(`key provider failed during ${what}: ${(err as Error).name}`);
+      throw new KeysUnavailable({ cause: new Error(`key provider failed during ${what}: ${(err as Error).name}`) });
     }
   }
 
@@ -103,7 +97,8 @@ export class KeyRing {
       `pk:${id}`,
       async () => {
         const [row] = await this.db.select().from(providerWrappedKeys).where(eq(providerWrappedKeys.id, id));
-        if (!row) throw new KeysUnavailableError(`wrapped key ${id} is missing`);
+        // A key the stored data refers to is gone: corrupt or tampered storage, not an outage.
+        if (!row) throw new IntegrityFailed({ cause: new Error(`wrapped key ${id} is missing`) });
         return this.callProvider('unwrap', () =>
           this.provider.unwrapKey({ ciphertext: row.ciphertext, keyVersion: row.keyVersion }),
         );
@@ -140,7 +135,7 @@ export class KeyRing {
   /** Runs `fn` with the subject's data key. An erased subject has no key: there is nothing to unwrap. */
   withSubjectKey<T>(row: SubjectKeyRow, fn: (dek: Buffer) => T): Promise<T> {
     const { subjectId, kekId, wrappedDek, dekVersion, erasedAt } = row;
-    if (erasedAt || !kekId || !wrappedDek) return Promise.reject(new SubjectErasedError('subject erased'));
+    if (erasedAt || !kekId || !wrappedDek) return Promise.reject(new SubjectErased());
     return this.cache.use(
       `dek:${subjectId}`,
       () =>
@@ -149,7 +144,7 @@ export class KeyRing {
             return open(kek, unpack(wrappedDek), dekAad(subjectId, kekId, dekVersion));
           } catch (err) {
             if (err instanceof AuthenticationFailedError)
-              throw new KeysUnavailableError('a wrapped data key failed authentication');
+              throw new IntegrityFailed({ cause: new Error('a wrapped data key failed authentication') });
             throw err;
           }
         }),

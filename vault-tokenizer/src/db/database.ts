@@ -51,7 +51,8 @@ export async function migrate(ownerUrl: string, runtimeRole: string): Promise<vo
 
 /**
  * Least privilege (PCI DSS v4.0.1 7.2.5): the running service may read and add, may
- * delete tokens and erase subject keys, and may only append to the audit trail.
+ * delete tokens and erase subject keys, may take hourly quota uses, and may only append to
+ * the audit trail.
  * Rewrapping provider keys (rotation) runs as the owner, from the rotation command.
  */
 async function grantRuntimeRole(client: pg.Client, role: string): Promise<void> {
@@ -66,6 +67,9 @@ async function grantRuntimeRole(client: pg.Client, role: string): Promise<void> 
   await client.query(`GRANT SELECT, INSERT, DELETE ON tokens TO ${role}`);
   await client.query(`GRANT SELECT, INSERT ON audit_events TO ${role}`);
   await client.query(`GRANT SELECT ON key_rotations, audit_chain_head, tokenizer_migrations TO ${role}`);
+  // Hourly bounds (erase, reveal): the runtime role takes uses and lets expired ones go.
+  await client.query(`GRANT SELECT, INSERT, DELETE ON quota_uses TO ${role}`);
+  await client.query(`GRANT EXECUTE ON FUNCTION take_quota(text[], integer[], interval) TO ${role}`);
 }
 
 export interface RuntimeDatabase {

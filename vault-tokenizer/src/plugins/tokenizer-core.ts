@@ -6,6 +6,7 @@ import { KeyRing } from '../crypto/key-ring.js';
 import type { RuntimeDatabase } from '../db/database.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import type { Policy } from '../policy/policy.js';
+import { HourlyQuota } from '../quotas/hourly-quota.js';
 import { TokenService } from '../tokens/token-service.js';
 
 declare module 'fastify' {
@@ -15,6 +16,7 @@ declare module 'fastify' {
       keys: KeyRing;
       audit: AuditLog;
       policy: Policy;
+      quota: HourlyQuota;
       database: RuntimeDatabase;
       provider: KeyProvider;
     };
@@ -28,7 +30,7 @@ export interface TokenizerCoreOptions {
   keyCache: KeyCacheOptions;
 }
 
-/** Wires storage, the key hierarchy, the audit trail and the policy; closes them with the app. */
+/** Wires storage, the key hierarchy, the audit trail, the policy and its hourly bounds; closes them with the app. */
 export const tokenizerCore = fp(
   async (app: FastifyInstance, opts: TokenizerCoreOptions) => {
     const cache = new KeyCache(opts.keyCache);
@@ -38,6 +40,7 @@ export const tokenizerCore = fp(
       keys,
       audit: new AuditLog(opts.database.pool, app.log, opts.policy.version),
       policy: opts.policy,
+      quota: new HourlyQuota(opts.database.pool),
       database: opts.database,
       provider: opts.provider,
     });

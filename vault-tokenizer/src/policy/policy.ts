@@ -18,20 +18,37 @@ const FieldRules = Type.Object(
     blind_index: Allow,
     // Only detokenize knows "masked": the caller sees a masked form, never the clear value.
     detokenize: Type.Union([Type.Literal('allow'), Type.Literal('masked'), Type.Literal('deny')]),
-    // A reveal in clear; the service also requires a staff identity and a reason, and audits it.
+    // A reveal in clear; the service also requires a staff identity and a reason, bounds it
+    // per hour (`revealBounds`) and audits it.
     reveal: Allow,
+    // Deleting one token. Erasing a whole subject is a right of its own (`eraseSubject`).
     delete: Allow,
   },
   { additionalProperties: false },
 );
 
+const CallerName = Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' });
+const PerHour = Type.Integer({ minimum: 1, maximum: 100_000 });
+
 export const PolicySchema = Type.Object(
   {
     version: Type.Integer({ minimum: 1 }),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
-    callers: Type.Record(
-      Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' }),
-      Type.Record(Type.String({ pattern: '^[a-z][a-z_]{0,31}$' }), FieldRules),
+    callers: Type.Record(CallerName, Type.Record(Type.String({ pattern: '^[a-z][a-z_]{0,31}$' }), FieldRules)),
+    /**
+     * Who may erase a subject (crypto-shred every value of one customer at once), and how many
+     * per hour: a compromised caller can then destroy at most that many customers' data an
+     * hour, and reaching the bound is audited and logged as an alert. Not listed: denied.
+     */
+    eraseSubject: Type.Record(CallerName, Type.Object({ perHour: PerHour }, { additionalProperties: false })),
+    /**
+     * Hourly bounds of reveals in clear, per staff identity and per caller in all; required for
+     * every caller the field rules allow to reveal (the staff identity is asserted by the
+     * caller, so the per-caller bound holds even if the caller makes identities up).
+     */
+    revealBounds: Type.Record(
+      CallerName,
+      Type.Object({ perStaffIdentityPerHour: PerHour, perHour: PerHour }, { additionalProperties: false }),
     ),
   },
   { additionalProperties: false },
@@ -67,10 +84,22 @@ export class Policy {
     return decision === 'allow' || decision === 'masked' ? decision : 'deny';
   }
 
-  /** Field types the caller may use for an operation (subject erase needs `delete` on every known field type). */
+  /** Field types the caller may use for an operation. */
   fieldsAllowed(caller: string, operation: Operation): string[] {
     const fields = this.isKnownCaller(caller) ? this.document.callers[caller] : undefined;
     return Object.keys(fields ?? {}).filter((f) => this.decide(caller, f, operation) !== 'deny');
+  }
+
+  /** Subject erases the caller may make per hour; undefined: it may not erase subjects. */
+  eraseSubjectPerHour(caller: string | undefined): number | undefined {
+    if (!this.isKnownCaller(caller) || !Object.hasOwn(this.document.eraseSubject, caller)) return undefined;
+    return this.document.eraseSubject[caller]?.perHour;
+  }
+
+  /** The caller's hourly reveal bounds (present for every caller allowed to reveal, see parsePolicy). */
+  revealBounds(caller: string | undefined): { perStaffIdentityPerHour: number; perHour: number } | undefined {
+    if (!this.isKnownCaller(caller) || !Object.hasOwn(this.document.revealBounds, caller)) return undefined;
+    return this.document.revealBounds[caller];
   }
 }
 
@@ -81,7 +110,16 @@ export function parsePolicy(json: unknown): Policy {
       `policy is invalid at ${first?.instancePath || '/'}: ${first?.message ?? 'does not match the schema'}`,
     );
   }
-  return new Policy(json);
+  const policy = new Policy(json);
+  for (const caller of Object.keys(json.callers)) {
+    if (policy.fieldsAllowed(caller, 'reveal').length > 0 && !policy.revealBounds(caller)) {
+      throw new PolicyError(`policy is invalid at /revealBounds: ${caller} may reveal but has no hourly bound`);
+    }
+  }
+  for (const caller of [...Object.keys(json.eraseSubject), ...Object.keys(json.revealBounds)]) {
+    if (!policy.isKnownCaller(caller)) throw new PolicyError(`policy is invalid: ${caller} is not among the callers`);
+  }
+  return policy;
 }
 
 export async function loadPolicy(file: string): Promise<Policy> {

@@ -5,6 +5,7 @@ import { AuthenticationFailedError, IV_BYTES, open, seal } from '../crypto/aead.
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { TokenizerDb } from '../db/database.js';
 import { tokens } from '../db/schema.js';
+import { IntegrityFailed, TokenErased, TokenExpired, TokenFieldMismatch, TokenNotFound } from '../errors.js';
 import { type FieldType, maskValue, normaliseForIndex } from '../fields/field-types.js';
 import { TokenLookup } from './token-lookup.js';
 
@@ -22,20 +23,6 @@ export function newToken(): string {
 
 function valueAad(token: string, field: string, subjectId: string, keyVersion: number): Buffer {
   return Buffer.from(`v1\u001f${token}\u001f${field}\u001f${subjectId}\u001f${keyVersion}`, 'utf8');
-}
-
-export type ItemFailure =
-  | { kind: 'not_found'; index: number }
-  | { kind: 'field_mismatch'; index: number }
-  | { kind: 'erased'; index: number }
-  | { kind: 'expired'; index: number }
-  | { kind: 'integrity'; index: number };
-
-export class ItemError extends Error {
-  override name = 'ItemError';
-  constructor(readonly failure: ItemFailure) {
-    super(failure.kind);
-  }
 }
 
 export class TokenService {
@@ -111,10 +98,10 @@ export class TokenService {
     // Check every item before decrypting any, so a refusal releases nothing.
     items.forEach((item, index) => {
       const row = byToken.get(item.token);
-      if (!row) throw new ItemError({ kind: 'not_found', index });
-      if (row.fieldType !== item.field) throw new ItemError({ kind: 'field_mismatch', index });
-      if (row.erasedAt) throw new ItemError({ kind: 'erased', index });
-      if (row.expiresAt && row.expiresAt.getTime() <= now) throw new ItemError({ kind: 'expired', index });
+      if (!row) throw new TokenNotFound(index);
+      if (row.fieldType !== item.field) throw new TokenFieldMismatch(index);
+      if (row.erasedAt) throw new TokenErased(index);
+      if (row.expiresAt && row.expiresAt.getTime() <= now) throw new TokenExpired(index);
     });
     const out: string[] = new Array(items.length);
     const bySubject = new Map<string, number[]>();
@@ -138,7 +125,9 @@ export class TokenService {
               valueAad(row.token, row.fieldType, row.subjectId, row.keyVersion),
             );
           } catch (err) {
-            if (err instanceof AuthenticationFailedError) throw new ItemError({ kind: 'integrity', index });
+            if (err instanceof AuthenticationFailedError) {
+              throw new IntegrityFailed({ cause: new Error(`item ${index}: ciphertext failed authentication`) });
+            }
             throw err;
           }
           const value = plain.toString('utf8');

@@ -17,6 +17,12 @@ describe('policy file', () => {
       assert.equal(policy.decide('admin-portal', f, 'tokenize'), 'deny');
     }
     assert.equal(policy.decide('api', 'email', 'blind_index'), 'allow');
+    // Pentest finding 8.9: the api deletes no single token and erases subjects within a bound.
+    assert.deepEqual(policy.fieldsAllowed('api', 'delete'), []);
+    assert.ok((policy.eraseSubjectPerHour('api') ?? 0) >= 1);
+    assert.equal(policy.eraseSubjectPerHour('admin-portal'), undefined);
+    assert.equal(policy.eraseSubjectPerHour('order-worker'), undefined);
+    assert.ok(policy.revealBounds('admin-portal'));
     assert.deepEqual(policy.fieldsAllowed('order-worker', 'detokenize'), ['email', 'shipping_address']);
     assert.equal(policy.decide('order-worker', 'name', 'detokenize'), 'deny');
     assert.equal(policy.decide('stranger', 'email', 'tokenize'), 'deny');
@@ -40,5 +46,14 @@ describe('policy file', () => {
     bad4.callers.api.email.tokenize = 'masked';
     assert.throws(() => parsePolicy(bad4), PolicyError, 'masked only makes sense for detokenize');
     assert.throws(() => parsePolicy({ callers: {} }), /version/);
+    const bad5 = structuredClone(doc);
+    delete bad5.revealBounds['admin-portal'];
+    assert.throws(() => parsePolicy(bad5), /admin-portal may reveal but has no hourly bound/);
+    const bad6 = structuredClone(doc);
+    bad6.eraseSubject.stranger = { perHour: 5 };
+    assert.throws(() => parsePolicy(bad6), /stranger is not among the callers/);
+    const bad7 = structuredClone(doc);
+    bad7.eraseSubject.api.perHour = 0;
+    assert.throws(() => parsePolicy(bad7), PolicyError, 'an erase right always has a bound');
   });
 });

@@ -3,9 +3,7 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type tls from 'node:tls';
 import { DevCertificateAuthority } from '@shop/shared/mtls';
-import { loadServerTls, reloadTlsOnCrlChange } from '../../src/tls/server-tls.js';
 import { request, startTokenizer, type TokenizerHarness } from '../helper.js';
 
 // ASVS 9.2.1 / PCI DSS v4.0.1 8.3.1: mutual TLS is the tokenizer's only authentication path.
@@ -14,28 +12,18 @@ import { request, startTokenizer, type TokenizerHarness } from '../helper.js';
 
 let h: TokenizerHarness;
 let foreign: DevCertificateAuthority;
-let stopReload: () => void;
 let handled = 0;
 
 before(async () => {
-  h = await startTokenizer();
+  h = await startTokenizer({ connectionGuard: { crlCheckIntervalMs: 100 } });
   h.app.server.on('request', () => {
     handled++;
   });
   foreign = await new DevCertificateAuthority(join(h.dir, 'foreign'), 'Foreign CA').init();
   await foreign.issue('api');
   await h.ca.issue('revoked-api');
-  const files = {
-    caFile: h.ca.caFile,
-    certFile: h.ca.certFile('vault-tokenizer'),
-    keyFile: h.ca.keyFile('vault-tokenizer'),
-    crlFile: h.ca.crlFile,
-  };
-  stopReload = reloadTlsOnCrlChange(h.app.server as unknown as tls.Server, files, 100, h.app.log);
-  await loadServerTls(files);
 });
 after(async () => {
-  stopReload?.();
   await h?.close();
 });
 

@@ -8,7 +8,14 @@ import { SAMPLE, startTokenizer, type TokenizerHarness } from '../helper.js';
 
 let h: TokenizerHarness;
 before(async () => {
-  h = await startTokenizer();
+  // No shipped caller may delete a single token (pentest finding 8.9): this file grants it to
+  // order-worker, to pin what the operation does for a deployment whose policy allows it.
+  h = await startTokenizer({
+    policy: (doc) => {
+      for (const rules of Object.values(doc.callers['order-worker'] ?? {})) rules.delete = 'allow';
+      return doc;
+    },
+  });
 });
 after(async () => {
   await h?.close();
@@ -74,19 +81,20 @@ describe('[C-025] erasing a subject', () => {
 
   it('deletes one token: it is gone, and the subject’s other tokens remain', async () => {
     const tokens = await tokenize('cust-delete-one');
-    const del = await h.call('api', 'DELETE', `/v1/tokens/${tokens[0]}`);
+    const del = await h.call('order-worker', 'DELETE', `/v1/tokens/${tokens[0]}`);
     assert.equal(del.status, 204);
     const gone = await h.call('order-worker', 'POST', '/v1/detokenize', {
       items: [{ token: tokens[0], field: 'email' }],
     });
     assert.equal(gone.body.error.code, 'token_not_found');
-    const again = await h.call('api', 'DELETE', `/v1/tokens/${tokens[0]}`);
+    const again = await h.call('order-worker', 'DELETE', `/v1/tokens/${tokens[0]}`);
     assert.equal(again.body.error.code, 'token_not_found');
     const kept = await h.call('order-worker', 'POST', '/v1/detokenize', {
       items: [{ token: tokens[1], field: 'shipping_address' }],
     });
     assert.equal(kept.status, 200);
-    const denied = await h.call('order-worker', 'DELETE', `/v1/tokens/${tokens[1]}`);
+    const denied = await h.call('api', 'DELETE', `/v1/tokens/${tokens[1]}`);
     assert.equal(denied.status, 403);
+    assert.equal(denied.body.error.code, 'operation_denied');
   });
 });

@@ -36,10 +36,14 @@ describe('tokenizer database unreachable', () => {
       assert.equal(denied.status, 503, 'a denial that cannot be audited is not answered as a plain denial');
       const del = await h.call('api', 'DELETE', `/v1/tokens/${token}`);
       assert.equal(del.status, 503);
+      // An erase whose hourly bound cannot be counted is not made.
+      const erase = await h.call('api', 'DELETE', '/v1/subjects/cust-db2');
+      assert.equal(erase.status, 503);
+      assert.equal(erase.body.error.code, 'tokenizer_storage_unavailable');
       const ready = await h.call('api', 'GET', '/readyz');
       assert.equal(ready.status, 503);
       assert.equal(ready.body.checks.database, 'unavailable');
-      for (const body of [tok.body, read.body, denied.body, del.body]) {
+      for (const body of [tok.body, read.body, denied.body, del.body, erase.body]) {
         assert.ok(!JSON.stringify(body).match(/ECONN|stack|at .*\.ts/), JSON.stringify(body));
       }
     } finally {

@@ -1,22 +1,9 @@
 import type { FastifyError, FastifyRequest } from 'fastify';
 import type { AuditEvent, AuditOperation } from '../../audit/audit-log.js';
-import { KeysUnavailableError, SubjectErasedError } from '../../crypto/key-ring.js';
-import {
-  CallerUnknown,
-  FieldDenied,
-  IntegrityFailed,
-  KeysUnavailable,
-  OperationDenied,
-  StorageUnavailable,
-  SubjectErased,
-  TokenErased,
-  TokenExpired,
-  TokenFieldMismatch,
-  TokenNotFound,
-} from '../../errors.js';
+import { CallerUnknown, FieldDenied, isTokenizerError, OperationDenied, StorageUnavailable } from '../../errors.js';
 import { type FieldType, isFieldType } from '../../fields/field-types.js';
 import type { Decision, Operation } from '../../policy/policy.js';
-import { ItemError } from '../../tokens/token-service.js';
+import type { QuotaBucket } from '../../quotas/hourly-quota.js';
 
 /** The name audit rows carry for a caller the policy does not know. */
 export function auditCaller(request: FastifyRequest): string {
@@ -70,6 +57,39 @@ export async function authorize(
   return { fields: fields as FieldType[], decisions };
 }
 
+/**
+ * Takes one use of each hourly bound (pentest finding 8.9) or refuses: the refusal is audited
+ * (PCI DSS v4.0.1 10.2.1) and logged as a warning with a stable event name for alerting
+ * (10.4.1, 10.7), so a caller hammering erase or reveal is seen, not only stopped.
+ */
+export async function withinHourlyBounds(
+  request: FastifyRequest,
+  ctx: Context,
+  buckets: QuotaBucket[],
+  event: 'tokenizer.erase_limit_reached' | 'tokenizer.reveal_limit_reached',
+  error: FastifyError,
+): Promise<void> {
+  let exhausted: QuotaBucket | undefined;
+  try {
+    exhausted = await request.server.tokenizer.quota.take(buckets);
+  } catch {
+    // No count, no operation: a bound that cannot be checked is not lifted.
+    await refuse(request, ctx, new StorageUnavailable(), 'failed');
+  }
+  if (!exhausted) return;
+  request.log.warn(
+    {
+      event,
+      caller: auditCaller(request),
+      staffIdentity: ctx.staffIdentity,
+      bound: exhausted.name,
+      perHour: exhausted.limit,
+    },
+    'hourly bound reached; refused',
+  );
+  await refuse(request, ctx, error);
+}
+
 /** Runs the operation, audits its outcome, and maps internal failures to stable codes (never a fallback). */
 export async function audited<T>(request: FastifyRequest, ctx: Context, run: () => Promise<T>): Promise<T> {
   let result!: T;
@@ -90,24 +110,8 @@ export async function audited<T>(request: FastifyRequest, ctx: Context, run: () 
 }
 
 function mapFailure(err: unknown): FastifyError {
-  if (err instanceof ItemError) {
-    const { failure } = err;
-    switch (failure.kind) {
-      case 'not_found':
-        return new TokenNotFound(failure.index);
-      case 'field_mismatch':
-        return new TokenFieldMismatch(failure.index);
-      case 'erased':
-        return new TokenErased(failure.index);
-      case 'expired':
-        return new TokenExpired(failure.index);
-      case 'integrity':
-        return new IntegrityFailed();
-    }
-  }
-  if (err instanceof SubjectErasedError) return new SubjectErased();
-  if (err instanceof KeysUnavailableError) return new KeysUnavailable();
-  if ((err as FastifyError)?.statusCode && (err as FastifyError).code) return err as FastifyError;
-  // Anything else here is storage (PostgreSQL unreachable, pool exhausted): 503, not a stack trace.
-  return new StorageUnavailable();
+  // The token service and the key ring throw this catalogue's errors (keys unavailable,
+  // integrity, erased, not found...); anything else here is storage (PostgreSQL unreachable,
+  // pool exhausted): 503, not a stack trace.
+  return isTokenizerError(err) ? err : new StorageUnavailable();
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { RevealReasonRequired } from '../../errors.js';
-import { audited, authorize, refuse } from './access.js';
+import { RevealLimitReached, RevealReasonRequired } from '../../errors.js';
+import { audited, authorize, refuse, withinHourlyBounds } from './access.js';
 import { DetokenizeBody, errorResponses, isRevealReason, STAFF_IDENTITY } from './schemas.js';
 import { rejectInvalid } from './validation.js';
 
@@ -65,6 +65,21 @@ export async function detokenizeRoute(app: FastifyInstance) {
       // A value in clear for a person needs a named person and a reason (PCI DSS v4.0.1 10.2.1.1, 7.2).
       if (isReveal && (!ctx.staffIdentity || !ctx.reason)) {
         await refuse(request, ctx, new RevealReasonRequired(), 'refused');
+      }
+      if (isReveal) {
+        // The staff identity is asserted by the caller: bounded per identity, and per caller in
+        // all, so neither one person nor a compromised portal can read customers out in bulk.
+        const bounds = request.server.tokenizer.policy.revealBounds(request.caller);
+        await withinHourlyBounds(
+          request,
+          ctx,
+          [
+            { name: `reveal:${request.caller}`, limit: bounds?.perHour ?? 0 },
+            { name: `reveal:${request.caller}:${ctx.staffIdentity}`, limit: bounds?.perStaffIdentityPerHour ?? 0 },
+          ],
+          'tokenizer.reveal_limit_reached',
+          new RevealLimitReached(),
+        );
       }
       const masked = decisions.map((d) => d === 'masked');
       const values = await audited(request, ctx, () =>

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { CallerUnknown, OperationDenied, StorageUnavailable, TokenNotFound } from '../../errors.js';
+import { CallerUnknown, EraseLimitReached, OperationDenied, StorageUnavailable, TokenNotFound } from '../../errors.js';
 import { FIELD_TYPES } from '../../fields/field-types.js';
-import { audited, authorize, refuse } from './access.js';
+import { audited, authorize, refuse, withinHourlyBounds } from './access.js';
 import { errorResponses, SubjectId, Token } from './schemas.js';
 import { rejectInvalid } from './validation.js';
 
@@ -35,7 +35,9 @@ export async function eraseRoutes(app: FastifyInstance) {
     },
   );
 
-  // Crypto-shredding (GDPR art. 17; PCI DSS v4.0.1 3.2.1 retention): destroys the subject's data key.
+  // Crypto-shredding (GDPR art. 17; PCI DSS v4.0.1 3.2.1 retention): destroys the subject's
+  // data key. A right of its own in the policy (`eraseSubject`), bounded per caller and per
+  // hour: account deletion needs it, but a compromised caller must not shred every customer.
   app.delete<{ Params: { subjectId: string } }>(
     '/v1/subjects/:subjectId',
     {
@@ -55,9 +57,15 @@ export async function eraseRoutes(app: FastifyInstance) {
       const { policy, tokens } = request.server.tokenizer;
       const ctx = { operation: 'erase_subject' as const, fieldTypes: [...FIELD_TYPES], count: 1 };
       if (!policy.isKnownCaller(request.caller)) await refuse(request, ctx, new CallerUnknown());
-      // Erasing a subject destroys every field type at once, so it needs `delete` on all of them.
-      const allowed = policy.fieldsAllowed(request.caller ?? '', 'delete');
-      if (!FIELD_TYPES.every((f) => allowed.includes(f))) await refuse(request, ctx, new OperationDenied());
+      const perHour = policy.eraseSubjectPerHour(request.caller);
+      if (perHour === undefined) await refuse(request, ctx, new OperationDenied());
+      await withinHourlyBounds(
+        request,
+        ctx,
+        [{ name: `erase_subject:${request.caller}`, limit: perHour ?? 0 }],
+        'tokenizer.erase_limit_reached',
+        new EraseLimitReached(),
+      );
       await audited(request, ctx, () => tokens.eraseSubject(request.params.subjectId));
       return reply.code(204).send();
     },

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SAMPLE, startTokenizer, type TokenizerHarness } from './helper.js';
+
+// One error catalogue (src/errors.ts): every code declared once, each used, none written out
+// by hand elsewhere; and a code says what happened (a tampered key is not "provider down").
+
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+
+async function sources(dir: string): Promise<{ file: string; text: string }[]> {
+  const out: { file: string; text: string }[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await sources(full)));
+    else if (entry.name.endsWith('.ts')) out.push({ file: full.slice(SRC.length), text: await readFile(full, 'utf8') });
+  }
+  return out;
+}
+
+describe('the tokenizer error catalogue', () => {
+  it('declares every code once in src/errors.ts, uses each, and no other file declares or spells out a code', async () => {
+    const files = await sources(SRC);
+    const catalogue = files.find((f) => f.file === 'errors.ts')?.text ?? '';
+    const declared = [...catalogue.matchAll(/export const (\w+) = defineError\(\s*'([A-Z_]+)'/g)];
+    assert.ok(declared.length >= 15);
+    const codes = declared.map((d) => d[2] ?? '');
+    assert.equal(new Set(codes).size, codes.length, 'a code is declared twice');
+    const others = files.filter((f) => f.file !== 'errors.ts');
+    for (const [, name] of declared) {
+      assert.ok(
+        others.some((f) => new RegExp(`\\bnew ${name}\\(`).test(f.text)),
+        `${name} is declared but never thrown`,
+      );
+    }
+    for (const f of others) {
+      assert.ok(!/defineError\(|createError\(|sendError\(/.test(f.text), `${f.file} declares or sends an error itself`);
+      // (`not_found` is also a word of Vault's answers, classified in keys/.)
+      for (const code of codes.filter((c) => c !== 'NOT_FOUND')) {
+        assert.ok(!f.text.includes(`'${code.toLowerCase()}'`), `${f.file} spells out the code ${code.toLowerCase()}`);
+      }
+    }
+  });
+});
+
+describe('integrity is not an outage', () => {
+  let h: TokenizerHarness;
+  let now = Date.now();
+  before(async () => {
+    h = await startTokenizer({ keyCache: { ttlMs: 1000, now: () => now } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('a tampered wrapped data key answers 500 internal_error, audited as failed, not 503 tokenizer_keys_unavailable', async () => {
+    const res = await h.call('api', 'POST', '/v1/tokenize', {
+      subjectId: 'cust-tampered',
+      items: [{ field: 'email', value: SAMPLE.email }],
+    });
+    assert.equal(res.status, 200);
+    await h.owner.query(
+      "UPDATE subject_keys SET wrapped_dek = set_byte(wrapped_dek, length(wrapped_dek) - 1, get_byte(wrapped_dek, length(wrapped_dek) - 1) # 255) WHERE subject_id = 'cust-tampered'",
+    );
+    now += 2000; // the unwrapped data key leaves the cache
+    const read = await h.call('order-worker', 'POST', '/v1/detokenize', {
+      items: [{ token: res.body.tokens[0], field: 'email' }],
+    });
+    assert.equal(read.status, 500);
+    assert.equal(read.body.error.code, 'internal_error');
+    assert.ok(!JSON.stringify(read.body).includes('Lovelace'));
+    const { rows } = await h.owner.query(
+      "SELECT outcome, detail FROM audit_events WHERE operation = 'detokenize' ORDER BY seq DESC LIMIT 1",
+    );
+    assert.deepEqual({ ...rows[0] }, { outcome: 'failed', detail: 'tokenizer_integrity_failed' });
+    // The provider is fine: other subjects still read.
+    const other = await h.call('api', 'POST', '/v1/tokenize', {
+      subjectId: 'cust-fine',
+      items: [{ field: 'email', value: SAMPLE.email }],
+    });
+    const fine = await h.call('order-worker', 'POST', '/v1/detokenize', {
+      items: [{ token: other.body.tokens[0], field: 'email' }],
+    });
+    assert.equal(fine.status, 200);
+  });
+});
