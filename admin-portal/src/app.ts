@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import { loggerOptions } from '@shop/shared/logger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { errorPages } from './plugins/error-pages.js';
+import { staffCertificate } from './plugins/staff-certificate.js';
+import { healthRoutes } from './routes/health/index.js';
+import './auth/access.js';
+
+/** The part of the configuration the app itself reads (the server reads the rest). */
+export interface AppConfig {
+  LOG_LEVEL: string;
+}
+
+export interface AdminDeps {
+  /** TLS server options (loadStaffTls): every route sits behind the staff mTLS handshake. */
+  https: Record<string, unknown>;
+  /** A pino destination for tests that read the log stream. */
+  logStream?: NodeJS.WritableStream;
+}
+
+const STATIC_DIR = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'static');
+
+export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<FastifyInstance> {
+  const logger = { ...loggerOptions({ service: 'admin-portal', level: config.LOG_LEVEL }) };
+  const options: FastifyServerOptions & { https: unknown } = {
+    logger: deps.logStream ? { ...logger, stream: deps.logStream } : logger,
+    https: deps.https,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    connectionTimeout: 10_000,
+    requestTimeout: 15_000,
+    keepAliveTimeout: 30_000,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  };
+  const app = Fastify(options) as unknown as FastifyInstance;
+
+  // Order a reviewer can read: errors, headers, identity, routes.
+  await app.register(errorPages);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  });
+  await app.register(helmet, {
+    // No inline script or style anywhere, and the portal is never framed (clickjacking).
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    // Pages carry personal data once revealed: never stored by the browser or a proxy.
+    reply.header('cache-control', 'no-store');
+  });
+  await app.register(staffCertificate);
+  await app.register(fastifyStatic, {
+    root: STATIC_DIR,
+    prefix: '/static/',
+    index: false,
+    list: false,
+    decorateReply: false,
+    allowedPath: (path) => /^\/[a-z0-9-]+\.(css|js)$/.test(path),
+  });
+  await app.register(healthRoutes);
+  return app;
+}

@@ -1,0 +1,36 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '@shop/shared/config';
+import Type, { type Static } from 'typebox';
+
+const SERVICE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO_ROOT = join(SERVICE_ROOT, '..');
+/** Development staff CA (ignored by git): `npm run staff-certs -w admin-portal -- issue <handle>`. */
+export const DEV_STAFF_CA_DIR = join(REPO_ROOT, '.certs', 'staff-ca');
+/** The portal's server certificate and its client certificate towards the tokenizer come from the internal CA. */
+export const DEV_INTERNAL_CA_DIR = join(REPO_ROOT, '.certs', 'internal-ca');
+
+/** The portal's environment, validated once at boot; a bad value stops it, naming the variable. */
+export const AdminEnv = Type.Object({
+  ADMIN_HOST: Type.String({ default: '127.0.0.1' }),
+  ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3443 }),
+  /** Staff CA: the only issuer whose client certificates complete a handshake (never the internal CA). */
+  ADMIN_STAFF_CA_FILE: Type.String({ default: join(DEV_STAFF_CA_DIR, 'ca.pem') }),
+  ADMIN_STAFF_CRL_FILE: Type.String({ default: join(DEV_STAFF_CA_DIR, 'crl.pem') }),
+  ADMIN_TLS_CERT_FILE: Type.String({ default: join(DEV_INTERNAL_CA_DIR, 'admin-portal', 'cert.pem') }),
+  ADMIN_TLS_KEY_FILE: Type.String({ default: join(DEV_INTERNAL_CA_DIR, 'admin-portal', 'key.pem') }),
+  /** How often the CRL file is checked for a change: a revocation takes effect within this many seconds. */
+  ADMIN_CRL_RELOAD_SECONDS: Type.Integer({ minimum: 1, maximum: 300, default: 5 }),
+  /** Every connection is closed after this age, so no authenticated connection outlives a policy change. */
+  ADMIN_CONNECTION_MAX_AGE_SECONDS: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+});
+
+export type AdminConfig = Static<typeof AdminEnv>;
+
+export function loadAdminConfig(env: Record<string, string | undefined> = process.env): AdminConfig {
+  return loadConfig(AdminEnv, env);
+}
