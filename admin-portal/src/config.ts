@@ -23,6 +23,10 @@ export const AdminEnv = Type.Object({
   ADMIN_CRL_RELOAD_SECONDS: Type.Integer({ minimum: 1, maximum: 300, default: 5 }),
   /** Every connection is closed after this age, so no authenticated connection outlives a policy change. */
   ADMIN_CONNECTION_MAX_AGE_SECONDS: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
+  /** Owner connection of the shop database: the portal's migrations and the staff-certs command use it. */
+  ADMIN_DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/shop' }),
+  /** Login of the runtime role (shop_admin_portal); without it the owner connection switches role. */
+  ADMIN_RUNTIME_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
