@@ -7,6 +7,8 @@ const SERVICE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = join(SERVICE_ROOT, '..');
 /** Development staff CA (ignored by git): `npm run staff-certs -w admin-portal -- issue <handle>`. */
 export const DEV_STAFF_CA_DIR = join(REPO_ROOT, '.certs', 'staff-ca');
+/** Development keys (ignored by git). */
+export const DEV_KEYS_DIR = join(REPO_ROOT, '.keys');
 /** The portal's server certificate and its client certificate towards the tokenizer come from the internal CA. */
 export const DEV_INTERNAL_CA_DIR = join(REPO_ROOT, '.certs', 'internal-ca');
 
@@ -27,6 +29,11 @@ export const AdminEnv = Type.Object({
   ADMIN_DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/shop' }),
   /** Login of the runtime role (shop_admin_portal); without it the owner connection switches role. */
   ADMIN_RUNTIME_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  /** Ed25519 key that signs audit checkpoints: outside the database, so its users cannot forge them. */
+  ADMIN_AUDIT_SIGNING_KEY_FILE: Type.String({ default: join(DEV_KEYS_DIR, 'admin-audit-signing.pem') }),
+  /** Its public half, all that `audit verify` needs (auditors hold only this). */
+  ADMIN_AUDIT_VERIFY_KEY_FILE: Type.String({ default: join(DEV_KEYS_DIR, 'admin-audit-verify.pem') }),
+  ADMIN_AUDIT_CHECKPOINT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
