@@ -1,21 +1,40 @@
 import { join } from 'node:path';
+import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import { loggerOptions } from '@shop/shared/logger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import type pg from 'pg';
+import { database, mapDependencyError } from './plugins/database.js';
 import { errorPages } from './plugins/error-pages.js';
 import { staffCertificate } from './plugins/staff-certificate.js';
 import { healthRoutes } from './routes/health/index.js';
+import { homeRoutes } from './routes/home/index.js';
+import { loginRoutes } from './routes/login/index.js';
+import type { SessionStore } from './sessions/session-store.js';
+import { staffSession } from './sessions/staff-session.js';
 import './auth/access.js';
 
 /** The part of the configuration the app itself reads (the server reads the rest). */
 export interface AppConfig {
   LOG_LEVEL: string;
+  /** PCI DSS 8.2.8: 15 minutes idle at most. */
+  ADMIN_SESSION_IDLE_MINUTES: number;
+  ADMIN_SESSION_ABSOLUTE_MINUTES: number;
+  /** PCI DSS 8.2.6: accounts unused for this many days are disabled. */
+  ADMIN_INACTIVE_DISABLE_DAYS: number;
 }
 
 export interface AdminDeps {
   /** TLS server options (loadStaffTls): every route sits behind the staff mTLS handshake. */
   https: Record<string, unknown>;
+  /** Runtime pool (shop_admin_portal). */
+  db: pg.Pool;
+  sessions: SessionStore;
+  /** AES-256 key that encrypts TOTP secrets (outside the database). */
+  totpKey: Buffer;
+  /** The clock of sessions, codes and lockouts (tests move it). */
+  now?: () => number;
   /** A pino destination for tests that read the log stream. */
   logStream?: NodeJS.WritableStream;
 }
@@ -37,7 +56,8 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
   const app = Fastify(options) as unknown as FastifyInstance;
 
   // Order a reviewer can read: errors, headers, identity, routes.
-  await app.register(errorPages);
+  const now = deps.now ?? Date.now;
+  await app.register(errorPages, { mapError: mapDependencyError });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   });
@@ -61,6 +81,19 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
     reply.header('cache-control', 'no-store');
   });
   await app.register(staffCertificate);
+  await app.register(database, { db: deps.db });
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  await app.register(staffSession, {
+    db: deps.db,
+    store: deps.sessions,
+    idleMs: config.ADMIN_SESSION_IDLE_MINUTES * 60_000,
+    absoluteMs: config.ADMIN_SESSION_ABSOLUTE_MINUTES * 60_000,
+    now,
+  });
+  // @fastify/static declares its own routes: they need only the certificate (no personal data).
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/static/')) route.config = { ...route.config, access: 'certificate' };
+  });
   await app.register(fastifyStatic, {
     root: STATIC_DIR,
     prefix: '/static/',
@@ -70,5 +103,11 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
     allowedPath: (path) => /^\/[a-z0-9-]+\.(css|js)$/.test(path),
   });
   await app.register(healthRoutes);
+  await app.register(loginRoutes, {
+    totpKey: deps.totpKey,
+    inactiveDisableMs: config.ADMIN_INACTIVE_DISABLE_DAYS * 86_400_000,
+    now,
+  });
+  await app.register(homeRoutes);
   return app;
 }

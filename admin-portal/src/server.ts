@@ -1,13 +1,18 @@
 import type tls from 'node:tls';
 import closeWithGrace from 'close-with-grace';
+import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
+import { loadSigningKey, scheduleCheckpoints } from './audit/checkpoints.js';
 import { loadAdminConfig } from './config.js';
+import { migrate, openRuntimePool } from './db/database.js';
+import { MemorySessionStore, RedisSessionStore, type SessionStore } from './sessions/session-store.js';
 import { guardRevocation } from './tls/revocation-guard.js';
 import { loadStaffTls } from './tls/server-tls.js';
 
 /**
- * The portal process: validates its environment, loads the staff TLS material (refusing to
- * start without it) and serves HTTPS with staff client certificates required.
+ * The portal process: validates its environment, applies its migrations, loads the staff TLS
+ * material and the audit signing key (refusing to start without them), and serves HTTPS with
+ * staff client certificates required.
  */
 async function main(): Promise<void> {
   const config = loadAdminConfig();
@@ -17,7 +22,29 @@ async function main(): Promise<void> {
     certFile: config.ADMIN_TLS_CERT_FILE,
     keyFile: config.ADMIN_TLS_KEY_FILE,
   };
-  const app = await buildApp(config, { https: await loadStaffTls(files) });
+  const https = await loadStaffTls(files);
+  const signingKey = await loadSigningKey(config.ADMIN_AUDIT_SIGNING_KEY_FILE);
+  await migrate(config.ADMIN_DATABASE_URL);
+  const db = config.ADMIN_RUNTIME_DATABASE_URL
+    ? openRuntimePool({ url: config.ADMIN_RUNTIME_DATABASE_URL })
+    : openRuntimePool({ url: config.ADMIN_DATABASE_URL, switchRole: true });
+  let redis: Redis | undefined;
+  let sessions: SessionStore;
+  if (config.REDIS_URL) {
+    // Fail fast instead of queueing commands while Redis is away (PITFALLS: ioredis offline queue).
+    redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+    redis.on('error', () => {});
+    sessions = new RedisSessionStore(redis, config.ADMIN_REDIS_PREFIX);
+  } else {
+    console.warn('admin-portal: REDIS_URL is unset: sessions are kept in this process only');
+    sessions = new MemorySessionStore();
+  }
+  const app = await buildApp(config, {
+    https,
+    db,
+    sessions,
+    totpKey: Buffer.from(config.ADMIN_TOTP_KEY, 'base64'),
+  });
   const guard = guardRevocation({
     server: app.server as unknown as tls.Server,
     crlFile: files.staffCrlFile,
@@ -26,10 +53,14 @@ async function main(): Promise<void> {
     maxConnectionAgeMs: config.ADMIN_CONNECTION_MAX_AGE_SECONDS * 1000,
     log: app.log,
   });
+  const stopCheckpoints = scheduleCheckpoints(db, signingKey, config.ADMIN_AUDIT_CHECKPOINT_SECONDS * 1000, app.log);
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     guard.stop();
+    stopCheckpoints();
     await app.close();
+    await db.end();
+    redis?.disconnect();
   });
   await app.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });
   console.log(`admin-portal: https://${config.ADMIN_HOST}:${config.ADMIN_PORT} (staff certificate + second factor)`);

@@ -8,6 +8,8 @@ export interface StaffMember {
   displayName: string;
   roles: Role[];
   certificateSerial: string;
+  /** Last completed login (or creation, for someone who never logged in): PCI DSS 8.2.6. */
+  lastActiveAt: Date;
 }
 
 /**
@@ -17,8 +19,14 @@ export interface StaffMember {
  * names an admin, grants nothing.
  */
 export async function findStaffByCertificate(db: Queryable, cert: StaffCertificate): Promise<StaffMember | undefined> {
-  const { rows } = await db.query<{ id: string; handle: string; display_name: string; roles: Role[] }>(
-    `SELECT s.id, s.handle, s.display_name,
+  const { rows } = await db.query<{
+    id: string;
+    handle: string;
+    display_name: string;
+    roles: Role[];
+    last_active_at: Date;
+  }>(
+    `SELECT s.id, s.handle, s.display_name, coalesce(s.last_login_at, s.created_at) AS last_active_at,
             coalesce(array_agg(r.role ORDER BY r.role) FILTER (WHERE r.role IS NOT NULL), '{}') AS roles
      FROM admin.staff_certificates c
      JOIN admin.staff s ON s.id = c.staff_id
@@ -36,5 +44,6 @@ export async function findStaffByCertificate(db: Queryable, cert: StaffCertifica
     displayName: row.display_name,
     roles: row.roles,
     certificateSerial: cert.serial,
+    lastActiveAt: row.last_active_at,
   };
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,13 +8,14 @@ import type tls from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { guardRevocation, type RevocationGuard } from '../../src/tls/revocation-guard.js';
 import { loadStaffTls } from '../../src/tls/server-tls.js';
-import { clientCertOf, request, startPortal } from '../helper.js';
-import { createTestPki, issueExpired, selfSigned, type TestPki } from '../support/pki.js';
+import { clientCertOf, type PortalHarness, request, startPortal } from '../helper.js';
+import { issueExpired, selfSigned, type TestPki } from '../support/pki.js';
 
 // Issue 10, item 1 (PCI DSS v4.0.1 8.3.1, 4.2.1; ASVS 9.2.1): the portal completes a TLS
 // connection only with a current, unrevoked certificate of the staff CA. Every refusal below
 // happens at the handshake: no request reaches the application, not even /healthz.
 
+let h: PortalHarness;
 let dir: string;
 let pki: TestPki;
 let app: FastifyInstance;
@@ -25,15 +25,14 @@ let guard: RevocationGuard;
 let handled = 0;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'admin-tls-'));
-  pki = await createTestPki(dir);
+  h = await startPortal();
+  ({ app, port, pki, dir } = h);
   await Promise.all([
     pki.staffCa.issue('ada'),
     pki.staffCa.issue('bob'),
     pki.staffCa.issue('kim'),
     pki.internalCa.issue('api'),
   ]);
-  ({ app, port } = await startPortal(pki));
   app.server.on('request', () => {
     handled++;
   });
@@ -50,8 +49,7 @@ before(async () => {
 });
 after(async () => {
   guard?.stop();
-  await app?.close();
-  await rm(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 async function attempt(options: https.AgentOptions) {
