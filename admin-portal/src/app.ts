@@ -5,14 +5,21 @@ import fastifyStatic from '@fastify/static';
 import { loggerOptions } from '@shop/shared/logger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type pg from 'pg';
+import type { Access } from './auth/access.js';
+import type { RefundGateway } from './payments/refund-gateway.js';
 import { database, mapDependencyError } from './plugins/database.js';
 import { errorPages } from './plugins/error-pages.js';
 import { staffCertificate } from './plugins/staff-certificate.js';
+import { approvalRoutes } from './routes/approvals/index.js';
+import { auditRoutes } from './routes/audit/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { homeRoutes } from './routes/home/index.js';
 import { loginRoutes } from './routes/login/index.js';
+import { orderRoutes } from './routes/orders/index.js';
+import { staffRoutes } from './routes/staff/index.js';
 import type { SessionStore } from './sessions/session-store.js';
 import { staffSession } from './sessions/staff-session.js';
+import type { TokenizerClient } from './tokenizer/tokenizer-client.js';
 import './auth/access.js';
 
 /** The part of the configuration the app itself reads (the server reads the rest). */
@@ -23,6 +30,16 @@ export interface AppConfig {
   ADMIN_SESSION_ABSOLUTE_MINUTES: number;
   /** PCI DSS 8.2.6: accounts unused for this many days are disabled. */
   ADMIN_INACTIVE_DISABLE_DAYS: number;
+  /** Two-person rule: refunds above this amount (minor units) need a second finance member. */
+  ADMIN_REFUND_APPROVAL_THRESHOLD_MINOR: number;
+  ADMIN_APPROVAL_TTL_MINUTES: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with its declared access, for the default-deny test and reviewers. */
+    declaredRoutes: { method: string; url: string; access: Access | undefined }[];
+  }
 }
 
 export interface AdminDeps {
@@ -33,11 +50,15 @@ export interface AdminDeps {
   sessions: SessionStore;
   /** AES-256 key that encrypts TOTP secrets (outside the database). */
   totpKey: Buffer;
+  tokenizer: TokenizerClient;
+  refunds: RefundGateway;
   /** The clock of sessions, codes and lockouts (tests move it). */
   now?: () => number;
   /** A pino destination for tests that read the log stream. */
   logStream?: NodeJS.WritableStream;
 }
+
+type AdminRoutes = { method: string; url: string; access: Access | undefined }[];
 
 const STATIC_DIR = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'static');
 
@@ -54,6 +75,16 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   };
   const app = Fastify(options) as unknown as FastifyInstance;
+
+  const declaredRoutes: AdminRoutes = [];
+  app.decorate('declaredRoutes', declaredRoutes);
+  app.addHook('onRoute', (route) => {
+    // @fastify/static declares its own routes: they need only the certificate (no personal data).
+    if (route.url.startsWith('/static/')) route.config = { ...route.config, access: 'certificate' };
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') declaredRoutes.push({ method, url: route.url, access: route.config?.access });
+    }
+  });
 
   // Order a reviewer can read: errors, headers, identity, routes.
   const now = deps.now ?? Date.now;
@@ -90,10 +121,6 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
     absoluteMs: config.ADMIN_SESSION_ABSOLUTE_MINUTES * 60_000,
     now,
   });
-  // @fastify/static declares its own routes: they need only the certificate (no personal data).
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/static/')) route.config = { ...route.config, access: 'certificate' };
-  });
   await app.register(fastifyStatic, {
     root: STATIC_DIR,
     prefix: '/static/',
@@ -109,5 +136,15 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
     now,
   });
   await app.register(homeRoutes);
+  const approvalTtlMs = config.ADMIN_APPROVAL_TTL_MINUTES * 60_000;
+  await app.register(orderRoutes, {
+    tokenizer: deps.tokenizer,
+    refunds: deps.refunds,
+    refundApprovalThresholdMinor: config.ADMIN_REFUND_APPROVAL_THRESHOLD_MINOR,
+    approvalTtlMs,
+  });
+  await app.register(approvalRoutes, { refunds: deps.refunds });
+  await app.register(staffRoutes, { approvalTtlMs });
+  await app.register(auditRoutes);
   return app;
 }

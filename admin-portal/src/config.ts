@@ -42,6 +42,16 @@ export const AdminEnv = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   /** The portal's own key space in a shared Redis. */
   ADMIN_REDIS_PREFIX: Type.String({ pattern: '^[a-z0-9:_-]{1,40}$', default: 'admin-portal:' }),
+  ADMIN_REFUND_APPROVAL_THRESHOLD_MINOR: Type.Integer({ minimum: 0, maximum: 100_000_000, default: 10_000 }),
+  ADMIN_APPROVAL_TTL_MINUTES: Type.Integer({ minimum: 5, maximum: 10_080, default: 1440 }),
+  /** The tokenizer (mTLS with the portal's internal-CA certificate). */
+  ADMIN_TOKENIZER_URL: Type.String({ pattern: '^https://', default: 'https://127.0.0.1:3100' }),
+  ADMIN_INTERNAL_CA_FILE: Type.String({ default: join(DEV_INTERNAL_CA_DIR, 'ca.pem') }),
+  /** The portal's own Stripe key (restricted key with refunds only, in production). */
+  ADMIN_STRIPE_SECRET_KEY: Type.Optional(Type.String({ minLength: 10 })),
+  STRIPE_API_HOST: Type.Optional(Type.String()),
+  STRIPE_API_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  STRIPE_API_PROTOCOL: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },

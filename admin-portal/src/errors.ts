@@ -52,3 +52,50 @@ export const AuditUnavailable = defineError(
   'The audit trail cannot be written, so the action was not carried out',
   503,
 );
+export const ReasonRequired = defineError(
+  'ADMIN_REASON_REQUIRED',
+  'A reveal needs a written reason of 8 to 500 characters',
+  400,
+);
+export const RevealRefused = defineError('ADMIN_REVEAL_REFUSED', 'The tokenizer refused to reveal this field', 403);
+export const TokenizerUnavailable = defineError(
+  'ADMIN_TOKENIZER_UNAVAILABLE',
+  'The tokenizer is unavailable; nothing was revealed',
+  503,
+);
+export const PaymentsUnavailable = defineError(
+  'ADMIN_PAYMENTS_UNAVAILABLE',
+  'Stripe did not confirm the refund; it is recorded as not done and can be retried safely',
+  503,
+);
+export const OrderNotShippable = defineError(
+  'ADMIN_ORDER_NOT_SHIPPABLE',
+  'Only an order ready to ship can be marked shipped',
+  409,
+);
+export const RefundInvalid = defineError(
+  'ADMIN_REFUND_INVALID',
+  'The amount must be positive and at most what is left to refund',
+  400,
+);
+export const RefundRefused = defineError(
+  'ADMIN_REFUND_REFUSED',
+  'Stripe refused the refund; nothing was refunded',
+  409,
+);
+export const SelfApproval = defineError(
+  'ADMIN_SELF_APPROVAL',
+  'A request cannot be approved by the person who made it',
+  403,
+);
+export const ApprovalExpired = defineError('ADMIN_APPROVAL_EXPIRED', 'This request expired; ask again', 409);
+export const ApprovalDecided = defineError(
+  'ADMIN_APPROVAL_DECIDED',
+  'This request was decided already and cannot change',
+  409,
+);
+export const RoleGrantInvalid = defineError(
+  'ADMIN_ROLE_GRANT_INVALID',
+  'Unknown staff member, or the role is held already',
+  409,
+);

@@ -1,13 +1,16 @@
 import type tls from 'node:tls';
+import { loadTlsMaterial } from '@shop/shared/mtls';
 import closeWithGrace from 'close-with-grace';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { loadSigningKey, scheduleCheckpoints } from './audit/checkpoints.js';
 import { loadAdminConfig } from './config.js';
 import { migrate, openRuntimePool } from './db/database.js';
+import { type RefundGateway, StripeRefundGateway } from './payments/refund-gateway.js';
 import { MemorySessionStore, RedisSessionStore, type SessionStore } from './sessions/session-store.js';
 import { guardRevocation } from './tls/revocation-guard.js';
 import { loadStaffTls } from './tls/server-tls.js';
+import { HttpTokenizerClient } from './tokenizer/tokenizer-client.js';
 
 /**
  * The portal process: validates its environment, applies its migrations, loads the staff TLS
@@ -39,11 +42,30 @@ async function main(): Promise<void> {
     console.warn('admin-portal: REDIS_URL is unset: sessions are kept in this process only');
     sessions = new MemorySessionStore();
   }
+  const tokenizer = new HttpTokenizerClient(
+    config.ADMIN_TOKENIZER_URL,
+    await loadTlsMaterial({
+      caFile: config.ADMIN_INTERNAL_CA_FILE,
+      certFile: config.ADMIN_TLS_CERT_FILE,
+      keyFile: config.ADMIN_TLS_KEY_FILE,
+    }),
+  );
+  const refunds: RefundGateway = config.ADMIN_STRIPE_SECRET_KEY
+    ? new StripeRefundGateway({
+        secretKey: config.ADMIN_STRIPE_SECRET_KEY,
+        host: config.STRIPE_API_HOST,
+        port: config.STRIPE_API_PORT,
+        protocol: config.STRIPE_API_PROTOCOL,
+      })
+    : // Without a key nothing can be refunded, and the page says so.
+      { refund: async () => ({ outcome: 'refused', code: 'payments_not_configured' }) };
   const app = await buildApp(config, {
     https,
     db,
     sessions,
     totpKey: Buffer.from(config.ADMIN_TOTP_KEY, 'base64'),
+    tokenizer,
+    refunds,
   });
   const guard = guardRevocation({
     server: app.server as unknown as tls.Server,
@@ -60,6 +82,7 @@ async function main(): Promise<void> {
     stopCheckpoints();
     await app.close();
     await db.end();
+    tokenizer.close();
     redis?.disconnect();
   });
   await app.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });

@@ -7,9 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { generate } from 'otplib';
 import { type AdminDeps, type AppConfig, buildApp } from '../src/app.js';
 import type { Role } from '../src/auth/access.js';
+import type { RefundGateway } from '../src/payments/refund-gateway.js';
 import { MemorySessionStore, type SessionStore } from '../src/sessions/session-store.js';
 import { issueStaffCertificate } from '../src/staff/staff-certificates.js';
 import { loadStaffTls } from '../src/tls/server-tls.js';
+import { type TokenizerClient, TokenizerUnavailableError } from '../src/tokenizer/tokenizer-client.js';
 import { createShopDatabase, type ShopDatabase } from './support/database.js';
 import { createTestPki, type TestPki } from './support/pki.js';
 
@@ -29,7 +31,23 @@ export const TEST_CONFIG: AppConfig = {
   ADMIN_SESSION_IDLE_MINUTES: 15,
   ADMIN_SESSION_ABSOLUTE_MINUTES: 480,
   ADMIN_INACTIVE_DISABLE_DAYS: 90,
+  ADMIN_REFUND_APPROVAL_THRESHOLD_MINOR: 10_000,
+  ADMIN_APPROVAL_TTL_MINUTES: 60,
 };
+
+/** Stand-ins for tests that do not reach the tokenizer or Stripe: both unreachable. */
+const unreachableTokenizer: TokenizerClient = {
+  masked: async () => {
+    throw new TokenizerUnavailableError('not in this test');
+  },
+  reveal: async () => {
+    throw new TokenizerUnavailableError('not in this test');
+  },
+  blindIndex: async () => {
+    throw new TokenizerUnavailableError('not in this test');
+  },
+};
+const unreachableStripe: RefundGateway = { refund: async () => ({ outcome: 'unknown' }) };
 
 /** A clock the tests move, shared by sessions, codes and lockouts. */
 export class TestClock {
@@ -73,6 +91,8 @@ export async function startPortal(options: HarnessOptions = {}): Promise<PortalH
       sessions: options.sessions ?? new MemorySessionStore(clock.now),
       totpKey: randomBytes(32),
       now: clock.now,
+      tokenizer: unreachableTokenizer,
+      refunds: unreachableStripe,
       ...options.deps,
     },
   );
