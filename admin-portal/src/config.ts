@@ -38,7 +38,7 @@ export const AdminEnv = Type.Object({
   ADMIN_SESSION_ABSOLUTE_MINUTES: Type.Integer({ minimum: 15, maximum: 720, default: 480 }),
   ADMIN_INACTIVE_DISABLE_DAYS: Type.Integer({ minimum: 1, maximum: 90, default: 90 }),
   /** 32-byte key (base64) that encrypts TOTP secrets; ADMIN_TOTP_KEY_FILE in production. */
-  ADMIN_TOTP_KEY: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }),
+  ADMIN_TOTP_KEY: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' })),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   /** The portal's own key space in a shared Redis. */
   ADMIN_REDIS_PREFIX: Type.String({ pattern: '^[a-z0-9:_-]{1,40}$', default: 'admin-portal:' }),

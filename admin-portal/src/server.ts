@@ -19,6 +19,9 @@ import { HttpTokenizerClient } from './tokenizer/tokenizer-client.js';
  */
 async function main(): Promise<void> {
   const config = loadAdminConfig();
+  // Only the server needs it (the staff-certs and audit commands do not).
+  if (!config.ADMIN_TOTP_KEY) throw new Error('invalid configuration: ADMIN_TOTP_KEY (or ADMIN_TOTP_KEY_FILE) is required');
+  const totpKey = Buffer.from(config.ADMIN_TOTP_KEY, 'base64');
   const files = {
     staffCaFile: config.ADMIN_STAFF_CA_FILE,
     staffCrlFile: config.ADMIN_STAFF_CRL_FILE,
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
     https,
     db,
     sessions,
-    totpKey: Buffer.from(config.ADMIN_TOTP_KEY, 'base64'),
+    totpKey,
     tokenizer,
     refunds,
   });
