@@ -1,0 +1,3 @@
+import Type from 'typebox';
+
+export const HealthResponse = Type.Object({ status: Type.String() }, { additionalProperties: false });

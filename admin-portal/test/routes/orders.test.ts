@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import Stripe from 'stripe';
+import { StripeDouble } from '../../../api/test/support/stripe-double.js';
+import { startTokenizer, type TokenizerHarness } from '../../../vault-tokenizer/test/helper.js';
+import { StripeRefundGateway } from '../../src/payments/refund-gateway.js';
+import { HttpTokenizerClient } from '../../src/tokenizer/tokenizer-client.js';
+import { type PortalHarness, type StaffClient, startPortal } from '../helper.js';
+import { seedOrder } from '../support/database.js';
+
+// Issue 10, items 5-6 against a real tokenizer (mTLS, the portal's service certificate) and the
+// Stripe API double: masked customer data, a reveal with a reason, mark shipped, refunds with an
+// idempotency key, and the two-person rule; each step in the audit trail; faults answer a page.
+
+let h: PortalHarness;
+let tok: TokenizerHarness;
+let stripe: StripeDouble;
+let tokenizer: HttpTokenizerClient;
+let support: StaffClient;
+let fulfil: StaffClient;
+let fin1: StaffClient;
+let fin2: StaffClient;
+const codeOf = (body: string) => /id="error-code">([a-z_]+)</.exec(body)?.[1];
+
+async function paidOrder(totalMinor: number, status = 'paid') {
+  const client = new Stripe(stripe.secretKey, { host: '127.0.0.1', port: stripe.port, protocol: 'http' });
+  const pi = await client.paymentIntents.create({ amount: totalMinor, currency: 'eur' });
+  stripe.succeed(pi.id);
+  const tokens = await tok.call('api', 'POST', '/v1/tokenize', {
+    subjectId: `user-${pi.id}`,
+    items: [
+      { field: 'email', value: 'jane.doe@example.com' },
+      { field: 'name', value: 'Jane <b>Doe</b>' },
+      {
+        field: 'shipping_address',
+        value: JSON.stringify({
+          name: 'Jane Doe',
+          line1: '1 Main Street',
+          city: 'Springfield',
+          postalCode: '12345',
+          country: 'US',
+        }),
+      },
+    ],
+  });
+  assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+  const [email, name, address] = tokens.body.tokens.map((i: { token: string }) => i.token);
+  const order = await seedOrder(h.db.owner, {
+    totalMinor,
+    status,
+    emailToken: email,
+    nameToken: name,
+    addressToken: address,
+  });
+  await h.db.owner.query('UPDATE orders SET payment_intent_id = $2 WHERE id = $1', [order.orderId, pi.id]);
+  return order.orderId;
+}
+
+before(async () => {
+  tok = await startTokenizer();
+  stripe = await new StripeDouble().start();
+  tokenizer = new HttpTokenizerClient(`https://127.0.0.1:${tok.port}`, await tok.ca.material('admin-portal'));
+  h = await startPortal({
+    deps: {
+      tokenizer,
+      refunds: new StripeRefundGateway({
+        secretKey: stripe.secretKey,
+        host: '127.0.0.1',
+        port: stripe.port,
+        protocol: 'http',
+      }),
+    },
+  });
+  support = await h.addStaff('sam', ['support']);
+  fulfil = await h.addStaff('fred', ['fulfilment']);
+  fin1 = await h.addStaff('fiona', ['finance']);
+  fin2 = await h.addStaff('frank', ['finance']);
+  for (const c of [support, fulfil, fin1, fin2]) assert.equal((await c.enrol()).status, 303);
+});
+after(async () => {
+  await h?.close();
+  tokenizer?.close();
+  await tok?.close();
+  await stripe?.stop();
+});
+
+async function auditOf(target: string) {
+  const { rows } = await h.db.owner.query<{
+    action: string;
+    outcome: string;
+    handle: string;
+    detail: Record<string, unknown>;
+  }>(
+    `SELECT e.action, e.outcome, s.handle, e.detail FROM admin.audit_events e LEFT JOIN admin.staff s ON s.id = e.staff_id
+     WHERE e.target = $1 ORDER BY e.seq`,
+    [target],
+  );
+  return rows;
+}
+
+describe('customer data', () => {
+  it('shows masked customer data only and refuses a reveal without a written reason, audited', async () => {
+    const id = await paidOrder(4200);
+    const detail = await support.get(`/orders/${id}`);
+    assert.equal(detail.status, 200);
+    assert.doesNotMatch(detail.body, /jane\.doe@example\.com|Main Street/);
+    const short = await support.post(`/orders/${id}/reveal`, { field: 'email', reason: 'why' });
+    assert.equal(short.status, 400);
+    assert.equal(codeOf(short.body), 'admin_reason_required');
+    const audit = await auditOf(id);
+    assert.ok(
+      audit.some(
+        (e) => e.action === 'customer.reveal' && e.outcome === 'denied' && e.detail.code === 'reason_required',
+      ),
+    );
+  });
+
+  it('reveals nothing and answers a 503 page when the tokenizer is down', async () => {
+    const id = await paidOrder(1500);
+    const down = new HttpTokenizerClient('https://127.0.0.1:1', await tok.ca.material('admin-portal'), 500);
+    const h2 = await startPortal({ deps: { tokenizer: down } });
+    try {
+      const s = await h2.addStaff('sue', ['support']);
+      await s.enrol();
+      await h2.db.owner.query(`SELECT 1`);
+      const order = await seedOrder(h2.db.owner);
+      const page = await s.get(`/orders/${order.orderId}`);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /unavailable/);
+      const res = await s.post(`/orders/${order.orderId}/reveal`, {
+        field: 'email',
+        reason: 'customer called us today',
+      });
+      assert.equal(res.status, 503);
+      assert.equal(codeOf(res.body), 'admin_tokenizer_unavailable');
+      const { rows } = await h2.db.owner.query(
+        `SELECT outcome FROM admin.audit_events WHERE action = 'customer.reveal'`,
+      );
+      assert.deepEqual(
+        rows.map((r) => r.outcome),
+        ['failed'],
+      );
+    } finally {
+      down.close();
+      await h2.close();
+    }
+    assert.ok(id);
+  });
+});
+
+describe('fulfilment', () => {
+  it('marks an order ready to ship as shipped, once', async () => {
+    const id = await paidOrder(900, 'ready_to_ship');
+    assert.equal((await fulfil.get(`/orders/${id}`)).status, 200);
+    assert.equal((await fulfil.post(`/orders/${id}/ship`)).status, 303);
+    const again = await fulfil.post(`/orders/${id}/ship`);
+    assert.equal(again.status, 409);
+    assert.equal(codeOf(again.body), 'admin_order_not_shippable');
+    const paid = await paidOrder(900, 'paid');
+    assert.equal((await fulfil.get(`/orders/${paid}`)).status, 404, 'fulfilment sees only orders ready to ship');
+  });
+});
+
+describe('refunds and the two-person rule', () => {
+  it('refunds below the threshold at once through Stripe with an idempotency key', async () => {
+    const id = await paidOrder(5000);
+    assert.equal((await fin1.post(`/orders/${id}/refund`, { amount: '2000', reason: 'damaged' })).status, 303);
+    const call = stripe.requests.filter((r) => r.path === '/v1/refunds').at(-1);
+    assert.match(call?.idempotencyKey ?? '', /^admin-refund-/);
+    const { rows } = await h.db.owner.query('SELECT refunded_minor FROM orders WHERE id = $1', [id]);
+    assert.equal(rows[0]?.refunded_minor, 2000);
+    const over = await fin1.post(`/orders/${id}/refund`, { amount: '3001', reason: 'too much' });
+    assert.equal(over.status, 400);
+    assert.equal(codeOf(over.body), 'admin_refund_invalid');
+  });
+
+  it('records nothing as refunded when Stripe does not answer', async () => {
+    const id = await paidOrder(3000);
+    stripe.failNext = 5;
+    const res = await fin1.post(`/orders/${id}/refund`, { amount: '1000', reason: 'late delivery' });
+    stripe.failNext = 0;
+    assert.equal(res.status, 503);
+    assert.equal(codeOf(res.body), 'admin_payments_unavailable');
+    const { rows } = await h.db.owner.query('SELECT refunded_minor FROM orders WHERE id = $1', [id]);
+    assert.equal(rows[0]?.refunded_minor, 0);
+    const refund = await h.db.owner.query('SELECT status FROM admin.refunds WHERE order_id = $1', [id]);
+    assert.equal(refund.rows[0]?.status, 'processing', 'kept for a retry with the same key, never "succeeded"');
+  });
+
+  it('a refund above the threshold waits for a second finance member: no self-approval, then approved once', async () => {
+    const id = await paidOrder(50_000);
+    const asked = await fin1.post(`/orders/${id}/refund`, { amount: '20000', reason: 'order lost in transit' });
+    assert.equal(asked.status, 200);
+    assert.match(asked.body, /awaiting_approval/);
+    assert.equal(stripe.requests.filter((r) => r.params.payment_intent && r.path === '/v1/refunds').length >= 0, true);
+    const approval = await h.db.owner.query<{ id: string }>(
+      `SELECT id FROM admin.approvals WHERE payload->>'orderId' = $1`,
+      [id],
+    );
+    const approvalId = approval.rows[0]?.id as string;
+    await fin1.get('/approvals');
+    const self = await fin1.post(`/approvals/${approvalId}/approve`);
+    assert.equal(self.status, 403);
+    assert.equal(codeOf(self.body), 'admin_self_approval');
+    let order = await h.db.owner.query('SELECT refunded_minor FROM orders WHERE id = $1', [id]);
+    assert.equal(order.rows[0]?.refunded_minor, 0, 'nothing refunded before approval');
+    const inbox = await fin2.get('/approvals');
+    assert.match(inbox.body, new RegExp(approvalId));
+    assert.equal((await fin2.post(`/approvals/${approvalId}/approve`)).status, 303);
+    order = await h.db.owner.query('SELECT refunded_minor FROM orders WHERE id = $1', [id]);
+    assert.equal(order.rows[0]?.refunded_minor, 20_000);
+    const twice = await fin2.post(`/approvals/${approvalId}/deny`);
+    assert.equal(twice.status, 409);
+    assert.equal(codeOf(twice.body), 'admin_approval_decided');
+    await assert.rejects(
+      h.db.owner.query(`UPDATE admin.approvals SET status = 'denied' WHERE id = $1`, [approvalId]),
+      /already approved/,
+      'immutable after approval, even for the owner',
+    );
+    const actions = (await auditOf(id)).map((a) => `${a.action}:${a.outcome}`);
+    assert.ok(actions.includes('refund.requested:ok'));
+    assert.ok(actions.includes('refund.executed:ok'));
+    const decided = await auditOf(approvalId);
+    assert.deepEqual(
+      decided.map((a) => `${a.action}:${a.outcome}:${a.handle}`),
+      ['approval.approve:denied:fiona', 'approval.approve:ok:frank', 'approval.deny:denied:frank'],
+    );
+  });
+
+  it('a denied request cannot be approved, and an expired one cannot be decided', async () => {
+    const id = await paidOrder(60_000);
+    await fin1.post(`/orders/${id}/refund`, { amount: '30000', reason: 'customer complaint' });
+    const [first] = (
+      await h.db.owner.query<{ id: string }>(`SELECT id FROM admin.approvals WHERE payload->>'orderId' = $1`, [id])
+    ).rows;
+    await fin2.get('/approvals');
+    assert.equal((await fin2.post(`/approvals/${first?.id}/deny`)).status, 303);
+    const late = await fin2.post(`/approvals/${first?.id}/approve`);
+    assert.equal(codeOf(late.body), 'admin_approval_decided');
+    const expiring = await paidOrder(60_000);
+    await fin1.post(`/orders/${expiring}/refund`, { amount: '30000', reason: 'customer complaint' });
+    const [second] = (
+      await h.db.owner.query<{ id: string }>(`SELECT id FROM admin.approvals WHERE payload->>'orderId' = $1`, [
+        expiring,
+      ])
+    ).rows;
+    // Expiry is set at creation; moving it back stands for the time passing (the owner may, while pending).
+    await h.db.owner.query(`ALTER TABLE admin.approvals DISABLE TRIGGER approvals_final`);
+    await h.db.owner.query(`UPDATE admin.approvals SET expires_at = now() - interval '1 minute' WHERE id = $1`, [
+      second?.id,
+    ]);
+    await h.db.owner.query(`ALTER TABLE admin.approvals ENABLE TRIGGER approvals_final`);
+    await fin2.get('/approvals');
+    const expired = await fin2.post(`/approvals/${second?.id}/approve`);
+    assert.equal(expired.status, 409);
+    assert.equal(codeOf(expired.body), 'admin_approval_expired');
+    const { rows } = await h.db.owner.query('SELECT refunded_minor FROM orders WHERE id = ANY($1)', [[id, expiring]]);
+    assert.deepEqual(
+      rows.map((r) => r.refunded_minor),
+      [0, 0],
+    );
+  });
+});
