@@ -98,7 +98,11 @@ describe('npm run build bundles', () => {
     }
     assert.equal(ready?.status, 200, api.output());
     const products = await fetch(`http://127.0.0.1:${port}/api/products`);
-    assert.deepEqual(await products.json(), { items: [], total: 0 }, 'the migrated catalogue is readable');
+    assert.deepEqual(
+      await products.json(),
+      { items: [], total: 0, totalIsEstimate: false, nextCursor: null },
+      'the migrated catalogue is readable',
+    );
     api.child.kill('SIGTERM');
     assert.equal(await api.exited(), 0);
   });
