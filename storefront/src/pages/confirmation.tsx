@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { getOrder, type Order } from '../api/shop.js';
+import { getOrder, type OrderDetail } from '../api/shop.js';
 import { ErrorMessage, errorText, Loading } from '../components/status.js';
 import { stripeFor } from '../components/stripe-loader.js';
 import { useTitle } from '../components/use-title.js';
@@ -60,7 +60,7 @@ const MESSAGES: Record<string, { title: string; text: string; ok: boolean }> = {
 export function ConfirmationPage() {
   const [input] = useState(readReturn);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
-  const [order, setOrder] = useState<Order | null>(null);
+  const [order, setOrder] = useState<OrderDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   useTitle('Order confirmation');
 
