@@ -127,8 +127,8 @@ describe('checkout without Stripe keys, in Chromium', () => {
     // Runtime marks of the api's schemas: TypeBox's object keyword and the api's UUID pattern.
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
-      assert.doesNotMatch(text, /additionalProperties/, file);
-      assert.doesNotMatch(text, /\[0-9a-fA-F\]\{8\}-/, file);
+      assert.ok(!text.includes('additionalProperties'), `${file} holds a schema keyword`);
+      assert.ok(!text.includes('[0-9a-fA-F]{8}-'), `${file} holds the api's UUID pattern`);
     }
   });
 });
