@@ -1,83 +1,21 @@
 // Typed calls for the api's public contract (ARCHITECTURE.md, "Public contract").
 // Money is always integer minor units with an ISO currency.
+
+// The types come from the api's route schemas (type-only imports: nothing of the api enters
+// the bundle), so a change to the contract fails the storefront's typecheck instead of drifting.
+import type { Account } from '../../../api/src/routes/auth/schemas.js';
+import type { Cart, CartLine } from '../../../api/src/routes/cart/schemas.js';
+import type { CheckoutBody, CheckoutResponse } from '../../../api/src/routes/checkout/schemas.js';
+import type { OrderDetail, OrderList, OrderSummary } from '../../../api/src/routes/orders/schemas.js';
+import type { Product, ProductList } from '../../../api/src/routes/products/schemas.js';
 import { api, resetCsrfToken } from './client.js';
 
-export interface User {
-  id: string;
-  email: string;
-  /** Null after a login: the api knows the name only in the session that signed up. */
-  name: string | null;
-}
-
-export interface Product {
-  id: string;
-  name: string;
-  description: string;
-  priceMinor: number;
-  currency: string;
-}
-
-export interface ProductPage {
-  items: Product[];
-  /** Exact up to TOTAL_EXACT_UP_TO; above it an estimate, and then totalIsEstimate is true. */
-  total: number;
-  totalIsEstimate: boolean;
-  /** Where the next page starts (`after`); null on the last page. */
-  nextCursor: string | null;
-}
-
-export interface CartLine {
-  productId: string;
-  name: string;
-  unitPriceMinor: number;
-  currency: string;
-  quantity: number;
-  lineTotalMinor: number;
-}
-
-export interface Cart {
-  items: CartLine[];
-  /** Computed by the server; the storefront never adds prices up itself. */
-  subtotalMinor: number;
-  /** The cart's one currency; null while it is empty. */
-  currency: string | null;
-  itemCount: number;
-}
-
-export interface ShippingAddress {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  country: string;
-}
-
-export interface CheckoutSession {
-  orderId: string;
-  clientSecret: string;
-  publishableKey: string | null;
-}
-
-export interface OrderLine {
-  productId: string;
-  name: string;
-  unitPriceMinor: number;
-  quantity: number;
-}
-
-export interface Order {
-  id: string;
-  status: string;
-  totalMinor: number;
-  currency: string;
-  createdAt: string;
-  itemCount?: number;
-  paidAt?: string | null;
-  cardBrand?: string | null;
-  cardLast4?: string | null;
-  items?: OrderLine[];
-}
+/** `name` is null after a login: the api knows the name only in the session that signed up. */
+export type User = Account;
+export type { Cart, CartLine, OrderDetail, OrderSummary, Product };
+export type ProductPage = ProductList;
+export type ShippingAddress = CheckoutBody['shippingAddress'];
+export type CheckoutSession = CheckoutResponse;
 
 export const PAGE_SIZE = 12;
 /** The api's bounds for one cart line. */
@@ -146,11 +84,10 @@ export async function startCheckout(shippingAddress: ShippingAddress): Promise<C
   return (await api.post('/api/checkout', { shippingAddress })) as CheckoutSession;
 }
 
-export async function listOrders(): Promise<Order[]> {
-  const body = (await api.get('/api/orders')) as { items?: Order[] } | Order[];
-  return Array.isArray(body) ? body : (body.items ?? []);
+export async function listOrders(): Promise<OrderSummary[]> {
+  return ((await api.get('/api/orders')) as OrderList).items;
 }
 
-export async function getOrder(id: string): Promise<Order> {
-  return (await api.get(`/api/orders/${encodeURIComponent(id)}`)) as Order;
+export async function getOrder(id: string): Promise<OrderDetail> {
+  return (await api.get(`/api/orders/${encodeURIComponent(id)}`)) as OrderDetail;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { listOrders, type Order } from '../api/shop.js';
+import { listOrders, type OrderSummary } from '../api/shop.js';
 import { formatMoney } from '../components/money.js';
 import { useSession } from '../components/session.js';
 import { Empty, ErrorMessage, errorText, Loading } from '../components/status.js';
@@ -9,7 +9,7 @@ import { orderStatusLabel } from './order-status.js';
 
 export function AccountPage() {
   const { user } = useSession();
-  const [orders, setOrders] = useState<Order[] | null>(null);
+  const [orders, setOrders] = useState<OrderSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useTitle('Your account');
 

@@ -2,6 +2,7 @@ import { Elements, PaymentElement, useElements, useStripe } from '@stripe/react-
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { ApiError } from '../api/client.js';
+import { FORM_LIMITS } from '../api/form-limits.js';
 import { type Cart, type CheckoutSession, getCart, type ShippingAddress, startCheckout } from '../api/shop.js';
 import { formatMoney } from '../components/money.js';
 import { Empty, ErrorMessage, errorText, Loading } from '../components/status.js';
@@ -27,6 +28,7 @@ export function CheckoutPage() {
 
   function field(key: keyof ShippingAddress) {
     return {
+      ...FORM_LIMITS.shippingAddress[key],
       value: address[key] ?? '',
       onChange: (e: { target: { value: string } }) => setAddress((a) => ({ ...a, [key]: e.target.value })),
     };
@@ -82,33 +84,15 @@ export function CheckoutPage() {
               <h2 id="shipping-title">1. Shipping address</h2>
               {error && <ErrorMessage>{error}</ErrorMessage>}
               <label htmlFor="ship-name">Full name</label>
-              <input id="ship-name" autoComplete="shipping name" required maxLength={200} {...field('name')} />
+              <input id="ship-name" autoComplete="shipping name" required {...field('name')} />
               <label htmlFor="ship-line1">Address</label>
-              <input
-                id="ship-line1"
-                autoComplete="shipping address-line1"
-                required
-                maxLength={200}
-                {...field('line1')}
-              />
+              <input id="ship-line1" autoComplete="shipping address-line1" required {...field('line1')} />
               <label htmlFor="ship-line2">Address line 2 (optional)</label>
-              <input id="ship-line2" autoComplete="shipping address-line2" maxLength={200} {...field('line2')} />
+              <input id="ship-line2" autoComplete="shipping address-line2" {...field('line2')} />
               <label htmlFor="ship-city">City</label>
-              <input
-                id="ship-city"
-                autoComplete="shipping address-level2"
-                required
-                maxLength={100}
-                {...field('city')}
-              />
+              <input id="ship-city" autoComplete="shipping address-level2" required {...field('city')} />
               <label htmlFor="ship-postal">Postal code</label>
-              <input
-                id="ship-postal"
-                autoComplete="shipping postal-code"
-                required
-                maxLength={20}
-                {...field('postalCode')}
-              />
+              <input id="ship-postal" autoComplete="shipping postal-code" required {...field('postalCode')} />
               <label htmlFor="ship-country">Country</label>
               <select id="ship-country" autoComplete="shipping country" required {...field('country')}>
                 {COUNTRIES.map(([code, name]) => (

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { getOrder, type Order } from '../api/shop.js';
+import { getOrder, type OrderDetail } from '../api/shop.js';
 import { ErrorMessage, errorText, Loading } from '../components/status.js';
 import { useTitle } from '../components/use-title.js';
 import { OrderSummary } from './order.js';
@@ -37,7 +37,7 @@ export const POLL_DELAYS_MS = [500, 1000, 1500, 2000, 3000, 4000];
 
 export function ConfirmationPage() {
   const [orderId] = useState(readReturn);
-  const [order, setOrder] = useState<Order | null>(null);
+  const [order, setOrder] = useState<OrderDetail | null>(null);
   const [settled, setSettled] = useState(false);
   const [error, setError] = useState<string | null>(null);
   useTitle('Order confirmation');

@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
+import { FORM_LIMITS } from '../api/form-limits.js';
 import { login } from '../api/shop.js';
 import { useSession } from '../components/session.js';
 import { ErrorMessage, errorText } from '../components/status.js';
@@ -43,7 +44,7 @@ export function LoginPage() {
           type="email"
           autoComplete="username"
           required
-          maxLength={254}
+          {...FORM_LIMITS.login.email}
           value={email}
           onChange={(e) => setEmail(e.target.value)}
         />
@@ -54,7 +55,7 @@ export function LoginPage() {
           type="password"
           autoComplete="current-password"
           required
-          maxLength={128}
+          {...FORM_LIMITS.login.password}
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { getOrder, type Order } from '../api/shop.js';
+import { getOrder, type OrderDetail } from '../api/shop.js';
 import { formatMoney } from '../components/money.js';
 import { ErrorMessage, errorText, Loading } from '../components/status.js';
 import { useTitle } from '../components/use-title.js';
 import { orderStatusLabel } from './order-status.js';
 
-export function OrderSummary({ order }: { order: Order }) {
+export function OrderSummary({ order }: { order: OrderDetail }) {
   return (
     <>
       <dl className="details">
@@ -54,7 +54,7 @@ export function OrderSummary({ order }: { order: Order }) {
 
 export function OrderPage() {
   const { id = '' } = useParams();
-  const [order, setOrder] = useState<Order | null>(null);
+  const [order, setOrder] = useState<OrderDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   useTitle('Order details');
 

@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
+import { FORM_LIMITS } from '../api/form-limits.js';
 import { signup } from '../api/shop.js';
 import { useSession } from '../components/session.js';
 import { ErrorMessage, errorText } from '../components/status.js';
@@ -43,7 +44,7 @@ export function SignupPage() {
           name="name"
           autoComplete="name"
           required
-          maxLength={200}
+          {...FORM_LIMITS.signup.name}
           value={name}
           onChange={(e) => setName(e.target.value)}
         />
@@ -54,7 +55,7 @@ export function SignupPage() {
           type="email"
           autoComplete="email"
           required
-          maxLength={254}
+          {...FORM_LIMITS.signup.email}
           value={email}
           onChange={(e) => setEmail(e.target.value)}
         />
@@ -65,8 +66,7 @@ export function SignupPage() {
           type="password"
           autoComplete="new-password"
           required
-          minLength={12}
-          maxLength={128}
+          {...FORM_LIMITS.signup.password}
           aria-describedby="signup-password-hint"
           value={password}
           onChange={(e) => setPassword(e.target.value)}

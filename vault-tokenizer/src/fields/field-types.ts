@@ -1,5 +1,5 @@
 import { containsCardNumber } from '@shop/shared/card-numbers';
-import Type from 'typebox';
+import { ShippingAddress } from '@shop/shared/shipping-address';
 import { Value } from 'typebox/value';
 
 /**
@@ -16,27 +16,6 @@ export function isFieldType(field: string): field is FieldType {
 /** Longest value accepted for any field (characters). */
 export const MAX_VALUE_LENGTH = 2048;
 
-const ShippingAddress = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    line1: Type.String({ minLength: 1, maxLength: 200 }),
-    line2: Type.Optional(Type.String({ maxLength: 200 })),
-    city: Type.String({ minLength: 1, maxLength: 100 }),
-    postalCode: Type.String({ minLength: 1, maxLength: 20 }),
-    country: Type.String({ pattern: '^[A-Z]{2}$' }),
-  },
-  { additionalProperties: false },
-);
-
-interface ShippingAddressShape {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  country: string;
-}
-
 const EMAIL =
   /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$/;
 const PHONE = /^\+?[0-9 ().-]{4,32}$/;
@@ -49,10 +28,10 @@ export function hasControlCharacter(text: string): boolean {
   return false;
 }
 
-function parseAddress(value: string): ShippingAddressShape | undefined {
+function parseAddress(value: string): ShippingAddress | undefined {
   try {
     const parsed: unknown = JSON.parse(value);
-    return Value.Check(ShippingAddress, parsed) ? (parsed as ShippingAddressShape) : undefined;
+    return Value.Check(ShippingAddress, parsed) ? parsed : undefined;
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 
 // Bounds: the address length limit of RFC 5321; ASVS 2.1.1/2.1.2 (12-128 characters).
 const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
@@ -11,11 +11,13 @@ export const SignupBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type SignupBody = Static<typeof SignupBody>;
 
 export const LoginBody = Type.Object(
   { email: Email, password: Type.String({ minLength: 1, maxLength: 128 }) },
   { additionalProperties: false },
 );
+export type LoginBody = Static<typeof LoginBody>;
 
 /**
  * The signed-in shopper. Email and name come from the server-side session (the api cannot
@@ -29,6 +31,7 @@ export const Account = Type.Object(
   },
   { additionalProperties: false },
 );
+export type Account = Static<typeof Account>;
 
 export const CsrfToken = Type.Object({ token: Type.String() }, { additionalProperties: false });
 

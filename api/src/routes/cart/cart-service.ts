@@ -4,6 +4,7 @@ import type { PgDatabase } from 'drizzle-orm/pg-core';
 import * as schema from '../../db/schema/index.js';
 import { ProductNotFoundError } from '../products/product-errors.js';
 import { CartCurrencyMismatchError, InsufficientStockError } from './cart-errors.js';
+import type { Cart, CartLine } from './schemas.js';
 
 const { cartItems, carts, products } = schema;
 
@@ -20,23 +21,8 @@ export interface CartOwner {
   cartKey: string;
 }
 
-export interface CartLine {
-  productId: string;
-  name: string;
-  unitPriceMinor: number;
-  currency: string;
-  quantity: number;
-  lineTotalMinor: number;
-}
-
 /** A cart priced from the database, never from anything the client sent. */
-export interface PricedCart {
-  items: CartLine[];
-  /** The cart's one currency; null while the cart is empty. */
-  currency: string | null;
-  subtotalMinor: number;
-  itemCount: number;
-}
+export type PricedCart = Cart;
 
 export const MIN_QUANTITY = 1;
 export const MAX_QUANTITY = 99;

@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { Currency, MinorUnits, Uuid } from '../products/schemas.js';
 import { MAX_QUANTITY, MIN_QUANTITY } from './cart-service.js';
 
@@ -13,6 +13,7 @@ export const SetCartItemBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type SetCartItemBody = Static<typeof SetCartItemBody>;
 
 export const CartItemParams = Type.Object({ productId: Uuid }, { additionalProperties: false });
 
@@ -27,6 +28,7 @@ export const CartLine = Type.Object(
   },
   { additionalProperties: false },
 );
+export type CartLine = Static<typeof CartLine>;
 
 export const Cart = Type.Object(
   {
@@ -38,3 +40,4 @@ export const Cart = Type.Object(
   },
   { additionalProperties: false },
 );
+export type Cart = Static<typeof Cart>;

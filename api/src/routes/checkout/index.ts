@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { valueContainsCardNumber } from '@shop/shared/card-numbers';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Stripe from 'stripe';
@@ -7,7 +8,7 @@ import {
   TokenizerUnavailableError,
 } from '../../payments/payment-errors.js';
 import { checkoutOrder } from './pending-order.js';
-import { type CheckoutBodyShape, checkoutRouteSchema } from './schemas.js';
+import { checkoutRouteSchema } from './schemas.js';
 
 export interface CheckoutRoutesOptions {
   /** Null when STRIPE_SECRET_KEY is unset: checkout answers 503 `payments_not_configured`. */
@@ -33,10 +34,11 @@ async function refuseCardData(request: FastifyRequest): Promise<void> {
 }
 
 /** POST /api/checkout: prices the cart server-side and returns the PaymentIntent's client secret. */
-export default async function checkoutRoutes(app: FastifyInstance, opts: CheckoutRoutesOptions): Promise<void> {
+export default async function checkoutRoutes(fastify: FastifyInstance, opts: CheckoutRoutesOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const rateLimit = opts.rateLimit ?? app.rateLimits?.checkout;
 
-  app.post<{ Body: CheckoutBodyShape }>(
+  app.post(
     '/api/checkout',
     {
       schema: checkoutRouteSchema,

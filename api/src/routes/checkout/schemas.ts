@@ -1,41 +1,21 @@
 import { ErrorBody } from '@shop/shared/errors';
+import { ShippingAddress } from '@shop/shared/shipping-address';
+import Type, { type Static } from 'typebox';
 
-/** The shipping address as the public contract names it; stored only as a tokenizer token. */
-export const ShippingAddress = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'line1', 'city', 'postalCode', 'country'],
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    line1: { type: 'string', minLength: 1, maxLength: 200 },
-    line2: { type: 'string', maxLength: 200 },
-    city: { type: 'string', minLength: 1, maxLength: 100 },
-    postalCode: { type: 'string', minLength: 1, maxLength: 20 },
-    country: { type: 'string', pattern: '^[A-Z]{2}$' },
+export { ShippingAddress };
+
+export const CheckoutBody = Type.Object({ shippingAddress: ShippingAddress }, { additionalProperties: false });
+export type CheckoutBody = Static<typeof CheckoutBody>;
+
+export const CheckoutResponse = Type.Object(
+  {
+    orderId: Type.String({ format: 'uuid' }),
+    clientSecret: Type.String(),
+    publishableKey: Type.String(),
   },
-} as const;
-
-export const CheckoutBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['shippingAddress'],
-  properties: { shippingAddress: ShippingAddress },
-} as const;
-
-export interface CheckoutBodyShape {
-  shippingAddress: { name: string; line1: string; line2?: string; city: string; postalCode: string; country: string };
-}
-
-export const CheckoutResponse = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['orderId', 'clientSecret', 'publishableKey'],
-  properties: {
-    orderId: { type: 'string', format: 'uuid' },
-    clientSecret: { type: 'string' },
-    publishableKey: { type: 'string' },
-  },
-} as const;
+  { additionalProperties: false },
+);
+export type CheckoutResponse = Static<typeof CheckoutResponse>;
 
 export const checkoutRouteSchema = {
   tags: ['checkout'],

@@ -1,13 +1,10 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '@shop/shared/errors';
 import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
 import { NotReadyError } from '../../errors.js';
 
-const Status = {
-  type: 'object',
-  required: ['status'],
-  additionalProperties: false,
-  properties: { status: { type: 'string' } },
-} as const;
+const Status = Type.Object({ status: Type.String() }, { additionalProperties: false });
 
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -24,7 +21,8 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
 }
 
 /** Liveness (the process answers) and readiness (PostgreSQL and Redis reachable). */
-export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+export default async function healthRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/healthz', { schema: { response: { 200: Status } } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { response: { 200: Status, 429: ErrorBody, 503: ErrorBody } } }, async (request) => {

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '@shop/shared/errors';
 import type { FastifyInstance } from 'fastify';
 import { UnauthenticatedError } from '../../errors.js';
@@ -10,7 +11,8 @@ import { sessionProfile } from '../auth/session-profile.js';
  * (kept in the server-side session, since the api can never read them back from the
  * tokenizer). The name is null when the session began with a login rather than a signup.
  */
-export default async function meRoutes(app: FastifyInstance): Promise<void> {
+export default async function meRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/me',
     {

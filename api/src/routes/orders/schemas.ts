@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { orderStatus } from '../../db/schema/index.js';
 import {
   Currency,
@@ -33,11 +33,13 @@ export const OrderSummary = Type.Object(
   },
   { additionalProperties: false },
 );
+export type OrderSummary = Static<typeof OrderSummary>;
 
 export const OrderList = Type.Object(
   { items: Type.Array(OrderSummary), total: Type.Integer({ minimum: 0 }) },
   { additionalProperties: false },
 );
+export type OrderList = Static<typeof OrderList>;
 
 export const OrderLine = Type.Object(
   {
@@ -49,6 +51,7 @@ export const OrderLine = Type.Object(
   },
   { additionalProperties: false },
 );
+export type OrderLine = Static<typeof OrderLine>;
 
 /** No card number can appear here: the shop only ever holds Stripe's brand and last 4 (PCI DSS 3.3, 3.4.1). */
 export const OrderDetail = Type.Object(
@@ -66,3 +69,4 @@ export const OrderDetail = Type.Object(
   },
   { additionalProperties: false },
 );
+export type OrderDetail = Static<typeof OrderDetail>;

@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 
 /**
  * A canonical UUID. The pattern is spelled out because ajv-formats' `uuid` also accepts a
@@ -64,3 +64,6 @@ export const ProductList = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export type Product = Static<typeof Product>;
+export type ProductList = Static<typeof ProductList>;

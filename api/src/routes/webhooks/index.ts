@@ -1,6 +1,8 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '@shop/shared/errors';
 import type { FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
+import Type from 'typebox';
 import {
   WebhookNotConfiguredError,
   WebhookPayloadInvalidError,
@@ -30,7 +32,8 @@ class RawBody {
  * Exempt from CSRF (Stripe has no session or token; the signature is the authentication)
  * and never touches the session; it has its own rate limit.
  */
-export default async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOptions): Promise<void> {
+export default async function webhookRoutes(fastify: FastifyInstance, opts: WebhookRoutesOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',
@@ -46,18 +49,12 @@ export default async function webhookRoutes(app: FastifyInstance, opts: WebhookR
       schema: {
         tags: ['webhooks'],
         summary: 'Stripe events, verified on the raw body',
-        headers: {
-          type: 'object',
-          required: ['stripe-signature'],
-          properties: { 'stripe-signature': { type: 'string', minLength: 1, maxLength: 4096 } },
-        },
+        headers: Type.Object({ 'stripe-signature': Type.String({ minLength: 1, maxLength: 4096 }) }),
         response: {
-          200: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['received'],
-            properties: { received: { type: 'boolean' }, duplicate: { type: 'boolean' } },
-          },
+          200: Type.Object(
+            { received: Type.Boolean(), duplicate: Type.Optional(Type.Boolean()) },
+            { additionalProperties: false },
+          ),
           400: ErrorBody,
           413: ErrorBody,
           415: ErrorBody,
@@ -71,7 +68,7 @@ export default async function webhookRoutes(app: FastifyInstance, opts: WebhookR
       if (opts.signingSecrets.length === 0) throw new WebhookNotConfiguredError();
       if (!(request.body instanceof RawBody)) throw new WebhookPayloadInvalidError();
       const raw = request.body.bytes;
-      const header = request.headers['stripe-signature'] as string;
+      const header = request.headers['stripe-signature'];
       // The library bounds only the past; a timestamp far ahead would keep a signed body
       // replayable for longer than the tolerance, so the window is made symmetric.
       const signedAt = Number(/(?:^|,)t=(\d{1,12})(?:,|$)/.exec(header)?.[1]);
