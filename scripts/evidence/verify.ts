@@ -18,4 +18,4 @@ console.log(
     ? `✔ ${result.checked} evidence files match the manifest, and its Ed25519 signature verifies with ${result.keySource}`
     : `✖ the pack does not verify (${result.problems.length} problem(s))`,
 );
-process.exit(result.ok ? 0 : 1);
+process.exitCode = result.ok ? 0 : 1;

@@ -38,4 +38,4 @@ console.log(outcome.ok ? 'audit policy: pass' : 'audit policy: FAIL');
 const out = process.argv.indexOf('--out');
 if (out > 0 && process.argv[out + 1])
   writeFileSync(process.argv[out + 1] as string, `${JSON.stringify(outcome, null, 2)}\n`);
-process.exit(outcome.ok ? 0 : 1);
+process.exitCode = outcome.ok ? 0 : 1;

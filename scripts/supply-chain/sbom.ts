@@ -38,5 +38,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`${ok ? '✔' : '✖'} ${ws}: ${ok ? file : output}`);
     failed ||= !ok;
   }
-  process.exit(failed ? 1 : 0);
+  process.exitCode = failed ? 1 : 0;
 }

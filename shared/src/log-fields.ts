@@ -20,6 +20,7 @@ export const DROP: unique symbol = Symbol('drop');
 
 const KEYWORD = /^[A-Za-z0-9_.:/+-]{1,100}$/;
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+const STAFF_IDENTITY = /^[A-Za-z0-9_.@+-]{1,200}$/;
 
 function drop(dropped: string[], path: string): typeof DROP {
   if (dropped.length < 20) dropped.push(maskFreeText(path, 100));
@@ -54,6 +55,14 @@ export const logField = {
   /** A code-chosen word (event name, outcome, status code, route pattern): no spaces, at most 100. */
   keyword(): FieldSpec {
     return (v, d, p) => (typeof v === 'string' && KEYWORD.test(v) ? v : drop(d, p));
+  },
+  /**
+   * A staff member's identity as the admin portal names them (often an address of the staff
+   * domain): who did what is what PCI DSS 10.2.2 asks a log to record, so it is not masked like
+   * free text. It names staff, never a customer; anything outside its shape is dropped.
+   */
+  staffIdentity(): FieldSpec {
+    return (v, d, p) => (typeof v === 'string' && STAFF_IDENTITY.test(v) ? v : drop(d, p));
   },
   /** Free text, bounded and masked. */
   text(max = 300): FieldSpec {
@@ -212,7 +221,7 @@ export const LOG_FIELDS: Readonly<Record<string, FieldSpec>> = {
     outcome: f.keyword(),
     fieldTypes: f.list(f.keyword(), 10),
     count: f.int(0),
-    staffIdentity: f.text(200),
+    staffIdentity: f.staffIdentity(),
     reason: f.text(500),
     detail: f.keyword(),
   }),
@@ -223,7 +232,7 @@ export const LOG_FIELDS: Readonly<Record<string, FieldSpec>> = {
   /** An hourly bound of the tokenizer's policy (erase, reveal) and its limit. */
   bound: f.keyword(),
   perHour: f.int(0),
-  staffIdentity: f.text(200),
+  staffIdentity: f.staffIdentity(),
   // mTLS connection guard (shared/src/mtls-connections.ts).
   revoked: f.int(0),
   reason: f.keyword(),

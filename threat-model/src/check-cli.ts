@@ -23,4 +23,5 @@ for (const c of checks) {
 if (partial) console.log('  (a filtered run: evidence pass status is checked only when the whole suite runs)');
 const failed = checks.filter((c) => c.problems.length > 0).length;
 console.log(`model checks: ${checks.length - failed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+// exitCode, not exit(): output to a full pipe is still queued, and exit() would drop its tail.
+process.exitCode = failed > 0 ? 1 : 0;
