@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { sendError, toPublicError } from '@shop/shared/errors';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HeadersTooLargeError, MalformedRequestError, RequestTimeoutError } from './errors.js';
 import { SECURITY_HEADERS_NO_STORE } from './plugins/security-headers.js';
 
 /**
@@ -17,11 +18,11 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
   sendError(reply, pub.status, pub.code, pub.message);
 }
 
-const CLIENT_ERRORS: Record<string, { status: number; code: string; message: string }> = {
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', message: 'The request took too long' },
-  HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', message: 'Request headers are too large' },
+/** Node's parser codes with an answer of their own; any other is a malformed request. */
+const CLIENT_ERRORS: Record<string, new () => FastifyError> = {
+  ERR_HTTP_REQUEST_TIMEOUT: RequestTimeoutError,
+  HPE_HEADER_OVERFLOW: HeadersTooLargeError,
 };
-const MALFORMED = { status: 400, code: 'malformed_request', message: 'Malformed HTTP request' };
 
 /** The raw bytes of an answer written straight to the socket, headers first. */
 function rawAnswer(status: number, code: string, message: string): string {
@@ -44,7 +45,7 @@ function rawAnswer(status: number, code: string, message: string): string {
  */
 export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const answer = (err.code && CLIENT_ERRORS[err.code]) || MALFORMED;
+  const answer = toPublicError(new ((err.code && CLIENT_ERRORS[err.code]) || MalformedRequestError)());
   // Debug only: a scanner sending garbage must not flood the log stream.
   this.log.debug({ code: answer.code, parserCode: err.code }, 'client error');
   if (socket.writable) socket.write(rawAnswer(answer.status, answer.code, answer.message));

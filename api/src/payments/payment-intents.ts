@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { PaymentsAnswerInvalidError } from './payment-errors.js';
+import { PaymentsAnswerInvalidError } from '../errors.js';
 import { isResourceMissing, isUnexpectedIntentState, paymentsErrorFrom } from './stripe-errors.js';
 import { checkPaymentIntent, LOCKED_STATUSES, type StripePaymentIntent, UPDATABLE_STATUSES } from './stripe-objects.js';
 

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { orders } from '../db/schema/orders.js';
+import { PaymentsAnswerInvalidError, PaymentsNotConfiguredError, RefundInvalidError } from '../errors.js';
 import type { ShopDb } from '../pipeline/database.js';
-import { PaymentsAnswerInvalidError, PaymentsNotConfiguredError, RefundInvalidError } from './payment-errors.js';
 import { paymentsErrorFrom } from './stripe-errors.js';
 import { checkRefund } from './stripe-objects.js';
 

@@ -6,7 +6,7 @@ import {
   PaymentsRateLimitedError,
   PaymentsRequestRefusedError,
   PaymentsUnavailableError,
-} from './payment-errors.js';
+} from '../errors.js';
 
 /** What the api keeps of a Stripe error: its class and code, never its message (it may echo input). */
 export interface StripeErrorSummary {

@@ -1,4 +1,5 @@
 import { ownMessage } from '@shop/shared/error-serializer';
+import { TokenizerUnavailableError } from '../errors.js';
 
 /**
  * The api's only way to handle personal data (email, name, phone, shipping address):
@@ -19,10 +20,12 @@ export interface PiiClient {
  * Its messages are ours (a status or a network code, never the tokenizer's body), so they are logged.
  */
 export const PiiUnavailableError = ownMessage(
-  class PiiUnavailableError extends Error {
+  class PiiUnavailableError extends TokenizerUnavailableError {
     override name = 'PiiUnavailableError';
-    readonly statusCode = 503;
-    readonly code = 'TOKENIZER_UNAVAILABLE';
+    constructor(reason: string) {
+      super();
+      this.message = reason;
+    }
   },
 );
 export type PiiUnavailableError = InstanceType<typeof PiiUnavailableError>;

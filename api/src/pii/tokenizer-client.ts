@@ -1,5 +1,6 @@
 import https from 'node:https';
 import { expectServiceName, type TlsMaterial } from '@shop/shared/mtls';
+import { PiiValueRejectedError } from '../errors.js';
 import { type PiiClient, type PiiField, PiiUnavailableError } from './pii-client.js';
 
 /**
@@ -24,12 +25,10 @@ export interface TokenizerClientOptions {
   maxSockets?: number;
 }
 
-export class PiiRejectedError extends Error {
+export class PiiRejectedError extends PiiValueRejectedError {
   override name = 'PiiRejectedError';
-  readonly statusCode = 400;
-  readonly code = 'PII_VALUE_REJECTED';
   constructor(readonly tokenizerCode: string) {
-    super('A personal-data value was refused as invalid');
+    super();
   }
 }
 

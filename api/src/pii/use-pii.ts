@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { TokenizerUnavailableError } from '../payments/payment-errors.js';
+import { TokenizerUnavailableError } from '../errors.js';
 import { type PiiClient, PiiUnavailableError } from './pii-client.js';
 
 /**

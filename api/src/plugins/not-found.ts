@@ -1,6 +1,6 @@
-import { sendError } from '@shop/shared/errors';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { NotFoundError } from '../errors.js';
 
 /**
  * 404s are rate-limited too: @fastify/rate-limit does not cover the not-found handler on its
@@ -8,9 +8,9 @@ import fp from 'fastify-plugin';
  */
 export const notFoundPlugin = fp(
   async (app: FastifyInstance) => {
-    app.setNotFoundHandler({ preHandler: app.rateLimit(app.rateLimits.notFound) }, (_request, reply) =>
-      sendError(reply, 404, 'not_found', 'Not found'),
-    );
+    app.setNotFoundHandler({ preHandler: app.rateLimit(app.rateLimits.notFound) }, () => {
+      throw new NotFoundError();
+    });
   },
   { name: 'not-found', fastify: '5.x', dependencies: ['rate-limit'] },
 );

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from '../config.js';
+import { TooManyAttemptsError } from '../errors.js';
 import { type RateLimits, rateLimitsFor } from '../rate-limits.js';
 
 declare module 'fastify' {
@@ -33,9 +34,8 @@ export const rateLimitPlugin = fp(
       global: true,
       // Standard draft headers are enough; the error model builds the 429 body.
       errorResponseBuilder: (_req, context) => {
-        const err = new Error('Too many requests, retry later') as Error & { statusCode: number; code: string };
+        const err = new TooManyAttemptsError();
         err.statusCode = context.statusCode;
-        err.code = 'RATE_LIMITED';
         return err;
       },
     };

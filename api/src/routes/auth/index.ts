@@ -3,8 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '@shop/shared/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { EmailTakenError, InvalidCredentialsError, TooManyAttemptsError } from '../../errors.js';
-import { TokenizerUnavailableError } from '../../payments/payment-errors.js';
+import {
+  EmailTakenError,
+  InvalidCredentialsError,
+  TokenizerUnavailableError,
+  TooManyAttemptsError,
+} from '../../errors.js';
 import { usePii } from '../../pii/use-pii.js';
 import type { SessionProfile } from '../../sessions/session-store.js';
 import { mergeAnonymousCart } from '../cart/cart-service.js';

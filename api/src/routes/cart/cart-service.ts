@@ -2,8 +2,7 @@ import { and, asc, eq, ne, type SQL, sql } from 'drizzle-orm';
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
 import * as schema from '../../db/schema/index.js';
-import { ProductNotFoundError } from '../products/product-errors.js';
-import { CartCurrencyMismatchError, InsufficientStockError } from './cart-errors.js';
+import { CartCurrencyMismatchError, InsufficientStockError, ProductNotFoundError } from '../../errors.js';
 import type { Cart, CartLine } from './schemas.js';
 
 const { cartItems, carts, products } = schema;

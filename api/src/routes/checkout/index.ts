@@ -5,8 +5,9 @@ import type Stripe from 'stripe';
 import {
   CardDataRefusedError,
   PaymentsNotConfiguredError,
+  publicCode,
   TokenizerUnavailableError,
-} from '../../payments/payment-errors.js';
+} from '../../errors.js';
 import { checkoutOrder } from './pending-order.js';
 import { checkoutRouteSchema } from './schemas.js';
 
@@ -25,11 +26,12 @@ export interface CheckoutRoutesOptions {
  */
 async function refuseCardData(request: FastifyRequest): Promise<void> {
   if (valueContainsCardNumber(request.body)) {
+    const refused = new CardDataRefusedError();
     request.log.warn(
-      { code: 'card_data_refused', route: request.routeOptions.url },
+      { code: publicCode(refused), route: request.routeOptions.url },
       'request carried a card-like number',
     );
-    throw new CardDataRefusedError();
+    throw refused;
   }
 }
 

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { orderItems, orders } from '../../db/schema/orders.js';
-import { CartEmptyError, CheckoutInProgressError, MixedCurrencyError } from '../../payments/payment-errors.js';
+import { CartCurrencyMismatchError, CartEmptyError, CheckoutInProgressError } from '../../errors.js';
 import { createOrderIntent, type IntentUpdate, updateOrderIntent } from '../../payments/payment-intents.js';
 import type { ShopDb, ShopTx } from '../../pipeline/database.js';
 import { loadCart } from '../cart/cart-service.js';
@@ -32,7 +32,7 @@ interface PricedCart {
 async function priceCart(tx: ShopTx, userId: string): Promise<PricedCart> {
   const cart = await loadCart(tx, { userId, cartKey: '' });
   if (cart.items.length === 0 || cart.currency === null) throw new CartEmptyError();
-  if (cart.items.some((line) => line.currency !== cart.currency)) throw new MixedCurrencyError();
+  if (cart.items.some((line) => line.currency !== cart.currency)) throw new CartCurrencyMismatchError();
   return {
     currency: cart.currency,
     total: cart.items.reduce((sum, line) => sum + line.unitPriceMinor * line.quantity, 0),

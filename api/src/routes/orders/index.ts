@@ -1,12 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { defineError, ErrorBody } from '@shop/shared/errors';
+import { ErrorBody } from '@shop/shared/errors';
 import type { FastifyInstance } from 'fastify';
+import { OrderNotFoundError } from '../../errors.js';
 import { PAGE_DEFAULT_LIMIT } from '../products/schemas.js';
 import { findOrder, listOrders } from './order-queries.js';
 import { OrderDetail, OrderList, OrderParams, OrdersQuery } from './schemas.js';
-
-// 404, not 403, for another shopper's order: a 403 would confirm that the id exists.
-export const OrderNotFoundError = defineError('ORDER_NOT_FOUND', 'Order not found', 404);
 
 /** The signed-in shopper's own orders; nobody else's are reachable through these routes. */
 export default async function orderRoutes(fastify: FastifyInstance): Promise<void> {

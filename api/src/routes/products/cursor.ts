@@ -1,4 +1,4 @@
-import { ProductCursorInvalidError } from './product-errors.js';
+import { ProductCursorInvalidError } from '../../errors.js';
 
 /**
  * Keyset cursors: the sort key of the last product of a page, so the next page starts with

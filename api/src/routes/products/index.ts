@@ -1,8 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '@shop/shared/errors';
 import type { FastifyInstance } from 'fastify';
+import { ProductNotFoundError, ProductPagingConflictError } from '../../errors.js';
 import type { CatalogueEngine } from './catalogue-engine.js';
-import { ProductNotFoundError, ProductPagingConflictError } from './product-errors.js';
 import { PostgresCatalogue } from './product-search.js';
 import { PAGE_DEFAULT_LIMIT, Product, ProductList, ProductParams, ProductsQuery } from './schemas.js';
 

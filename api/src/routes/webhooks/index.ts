@@ -4,10 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
 import Type from 'typebox';
 import {
+  publicCode,
   WebhookNotConfiguredError,
   WebhookPayloadInvalidError,
   WebhookSignatureInvalidError,
-} from '../../payments/payment-errors.js';
+} from '../../errors.js';
 import { applyStripeEvent } from './stripe-event-handler.js';
 
 /** Stripe's default: a signed timestamp older than this is refused, which bounds replays. */
@@ -73,8 +74,9 @@ export default async function webhookRoutes(fastify: FastifyInstance, opts: Webh
       // replayable for longer than the tolerance, so the window is made symmetric.
       const signedAt = Number(/(?:^|,)t=(\d{1,12})(?:,|$)/.exec(header)?.[1]);
       if (signedAt > Math.floor(Date.now() / 1000) + WEBHOOK_TOLERANCE_SECONDS) {
-        request.log.warn({ code: 'webhook_signature_invalid' }, 'webhook refused: timestamp in the future');
-        throw new WebhookSignatureInvalidError();
+        const refused = new WebhookSignatureInvalidError();
+        request.log.warn({ code: publicCode(refused) }, 'webhook refused: timestamp in the future');
+        throw refused;
       }
 
       let event: Stripe.Event | undefined;
@@ -89,11 +91,9 @@ export default async function webhookRoutes(fastify: FastifyInstance, opts: Webh
         }
       }
       if (!event) {
-        request.log.warn(
-          { code: malformed ? 'webhook_payload_invalid' : 'webhook_signature_invalid' },
-          'webhook refused',
-        );
-        throw malformed ? new WebhookPayloadInvalidError() : new WebhookSignatureInvalidError();
+        const refused = malformed ? new WebhookPayloadInvalidError() : new WebhookSignatureInvalidError();
+        request.log.warn({ code: publicCode(refused) }, 'webhook refused');
+        throw refused;
       }
       const object = (event as { data?: { object?: unknown } }).data?.object;
       if (

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { orders, type paymentReviewReason, paymentReviews } from '../../db/schema/orders.js';
 import { stripeEvents } from '../../db/schema/pipeline.js';
-import { PaymentsUnavailableError } from '../../payments/payment-errors.js';
+import { PaymentsUnavailableError } from '../../errors.js';
 import { isResourceMissing, paymentsErrorFrom, summariseStripeError } from '../../payments/stripe-errors.js';
 import {
   cardOf,
