@@ -50,7 +50,14 @@ describe('catalogue browser in Chromium, past the exact count and the offset bou
     return rows.map((r) => r.name);
   }
 
-  const shownNames = (page: Page) => page.locator('.product-card h2').allTextContents();
+  /**
+   * The names on the page once its cards show `expected`'s first one: the summary line can
+   * update before the new page's cards replace the loading state, so reading at once races.
+   */
+  async function shownNames(page: Page, expected: string[]): Promise<string[]> {
+    if (expected[0]) await page.locator('.product-card h2', { hasText: expected[0] }).first().waitFor();
+    return page.locator('.product-card h2').allTextContents();
+  }
 
   it('shows "1,000+ products" when the total is an estimate, and pages forward and back by cursor', async () => {
     const page = await freshPage();
@@ -61,20 +68,23 @@ describe('catalogue browser in Chromium, past the exact count and the offset bou
       'Page 1',
       'no page count for an estimate',
     );
-    assert.deepEqual(await shownNames(page), await namesAt(0));
+    const expected1 = await namesAt(0);
+    assert.deepEqual(await shownNames(page, expected1), expected1);
 
     await page.getByRole('link', { name: 'Next →' }).click();
     await page.getByText(`Showing ${PAGE_SIZE + 1}–${2 * PAGE_SIZE} of 1,000+ products`).waitFor();
     const url = new URL(page.url());
     assert.equal(url.searchParams.get('page'), '2');
     assert.ok(url.searchParams.get('after'), 'page 2 is asked for by cursor');
-    assert.deepEqual(await shownNames(page), await namesAt(PAGE_SIZE));
+    const expected2 = await namesAt(PAGE_SIZE);
+    assert.deepEqual(await shownNames(page, expected2), expected2);
 
     await page.getByRole('link', { name: 'Next →' }).click();
     await page.getByText(`Showing ${2 * PAGE_SIZE + 1}–`).waitFor();
     await page.getByRole('link', { name: '← Previous' }).click();
     await page.getByText(`Showing ${PAGE_SIZE + 1}–${2 * PAGE_SIZE} of`).waitFor();
-    assert.deepEqual(await shownNames(page), await namesAt(PAGE_SIZE));
+    const expected3 = await namesAt(PAGE_SIZE);
+    assert.deepEqual(await shownNames(page, expected3), expected3);
     await page.getByRole('link', { name: '← Previous' }).click();
     await page.getByText(`Showing 1–${PAGE_SIZE} of`).waitFor();
     assert.equal(new URL(page.url()).search, '');
@@ -95,14 +105,17 @@ describe('catalogue browser in Chromium, past the exact count and the offset bou
     await page.goto(`${stack.url}/?page=${beyond}&after=${body.nextCursor}`);
     const first = (beyond - 1) * PAGE_SIZE + 1;
     await page.getByText(`Showing ${first.toLocaleString('en-GB')}–`).waitFor();
-    assert.deepEqual(await shownNames(page), await namesAt(first - 1));
+    const expected4 = await namesAt(first - 1);
+    assert.deepEqual(await shownNames(page, expected4), expected4);
 
     await page.getByRole('link', { name: 'Next →' }).click();
     await page.getByText(`Showing ${(first + PAGE_SIZE).toLocaleString('en-GB')}–`).waitFor();
-    assert.deepEqual(await shownNames(page), await namesAt(first - 1 + PAGE_SIZE));
+    const expected5 = await namesAt(first - 1 + PAGE_SIZE);
+    assert.deepEqual(await shownNames(page, expected5), expected5);
     await page.getByRole('link', { name: '← Previous' }).click();
     await page.getByText(`Showing ${first.toLocaleString('en-GB')}–`).waitFor();
-    assert.deepEqual(await shownNames(page), await namesAt(first - 1));
+    const expected6 = await namesAt(first - 1);
+    assert.deepEqual(await shownNames(page, expected6), expected6);
 
     // An old-style address past the bound (no cursor) starts over instead of failing.
     await page.goto(`${stack.url}/?page=${beyond + 10}`);
