@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MAIL_REQUESTED_TOPIC, type MailRequest } from '@shop/shared/mail-request';
 import { sql } from 'drizzle-orm';
 import { outbox } from '../db/schema/pipeline.js';
 import type { ShopTx } from './database.js';
@@ -23,4 +24,16 @@ export async function writeOutbox(tx: ShopTx, topic: OrderTopic, payload: OrderE
   // Wakes the relay at commit (NOTIFY is transactional); polling covers a missed wake-up.
   await tx.execute(sql`select pg_notify('shop_outbox', '')`);
   return messageId;
+}
+
+/**
+ * Requests one mail (contract: shared/src/mail-request.ts) in the caller's transaction: the
+ * api names the user, never an address; the order-worker resolves the address and sends.
+ */
+export async function writeMailRequest(tx: ShopTx, request: Omit<MailRequest, 'requestId'>): Promise<string> {
+  const requestId = randomUUID();
+  const payload: MailRequest = { requestId, ...request };
+  await tx.insert(outbox).values({ messageId: requestId, topic: MAIL_REQUESTED_TOPIC, payload });
+  await tx.execute(sql`select pg_notify('shop_outbox', '')`);
+  return requestId;
 }

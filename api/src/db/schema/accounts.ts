@@ -16,6 +16,11 @@ export const users = pgTable(
     emailToken: text('email_token'),
     nameToken: text('name_token'),
     passwordHash: text('password_hash').notNull(),
+    // Set once the shopper followed the mailed verification link; checkout requires it.
+    emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
+    // Set by `POST /api/me/delete`: sessions are gone, the final mail is requested, and the
+    // subject is erased at the tokenizer once that mail is recorded in `mail_deliveries`.
+    deletionRequestedAt: timestamp('deletion_requested_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true })
       .notNull()

@@ -42,3 +42,17 @@ export const stripeEvents = pgTable('stripe_events', {
   type: text('type').notNull(),
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * One row per mail request the order-worker has finished with (contract: shared/src/mail-request.ts):
+ * `sent` once the SMTP server accepted it, `dead` when it was given up after the delivery limit.
+ * Its primary key makes sending idempotent per request id. No address and no token is stored.
+ */
+export const mailDeliveries = pgTable('mail_deliveries', {
+  requestId: uuid('request_id').primaryKey(),
+  template: text('template').notNull(),
+  userId: uuid('user_id').notNull(),
+  status: text('status', { enum: ['sent', 'dead'] }).notNull(),
+  attempts: integer('attempts').notNull().default(1),
+  finishedAt: timestamp('finished_at', { withTimezone: true }).notNull().defaultNow(),
+});
