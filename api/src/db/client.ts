@@ -1,3 +1,5 @@
+// Every drizzle transaction on these pools gives its client back, also after a failed BEGIN.
+import '@shop/shared/pg-transactions';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from './schema/index.js';
