@@ -759,9 +759,12 @@ export const model: ThreatModel = {
     },
     {
       id: 'C-027',
-      name: 'Prices and amounts computed server-side; one PaymentIntent per order with an idempotency key',
+      name: 'Prices and amounts computed server-side; one PaymentIntent per order with an idempotency key; paid lines leave the cart',
       enforcedIn: ['api/src/routes/checkout/', 'api/src/payments/'],
-      evidence: [{ kind: 'test', file: 'api/test/routes/checkout/checkout.test.ts' }],
+      evidence: [
+        { kind: 'test', file: 'api/test/routes/checkout/checkout.test.ts' },
+        { kind: 'test', file: 'api/test/routes/checkout/paid-order-frozen.test.ts' },
+      ],
     },
     {
       id: 'C-028',
