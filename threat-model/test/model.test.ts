@@ -211,22 +211,13 @@ describe('[C-029] npm test wiring: the model checks read the results of the same
   const dir = mkdtempSync(join(tmpdir(), 'results-reporter-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('records each test as passed, failed or skipped, with its file', () => {
-    const file = join(dir, 'sample.test.mjs');
-    writeFileSync(
-      file,
-      [
-        "import { it, describe } from 'node:test';",
-        "describe('[C-900] suite', () => {",
-        "  it('passes', () => {});",
-        "  it('fails', () => { throw new Error('no'); });",
-        "  it('is skipped', { skip: true }, () => {});",
-        '});',
-      ].join('\n'),
-    );
+  it('records each test as passed, failed or not run, and a test that did not run is refused as evidence', () => {
+    // The sample's third test needs a service its environment does not name: the runner
+    // itself reports it as not run (threat-model/test/fixtures/results-sample.mjs).
+    const file = join(ROOT, 'threat-model/test/fixtures/results-sample.mjs');
     const out = join(dir, 'results.jsonl');
     // Without NODE_TEST_CONTEXT the child is a runner of its own, not a subtest of this one.
-    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const { NODE_TEST_CONTEXT: _, RESULTS_SAMPLE_SERVICE_URL: __, ...env } = process.env;
     const run = spawnSync(
       process.execPath,
       [
@@ -242,11 +233,30 @@ describe('[C-029] npm test wiring: the model checks read the results of the same
     assert.equal(run.status, 1, 'the run fails because one test failed');
     const results = readResults(out);
     const byName = Object.fromEntries(results.map((r) => [r.name, r]));
-    assert.equal(byName.passes?.outcome, 'passed');
-    assert.equal(byName.fails?.outcome, 'failed');
-    assert.equal(byName['is skipped']?.outcome, 'skipped');
+    assert.equal(byName['[C-900] passes']?.outcome, 'passed');
+    assert.equal(byName['[C-900] fails']?.outcome, 'failed');
+    assert.equal(byName['[C-900] needs a service']?.outcome, 'skipped');
     assert.equal(byName['[C-900] suite']?.outcome, 'failed', 'a suite with a failing test is not evidence');
-    assert.equal(byName.passes?.file, file);
+    assert.equal(byName['[C-900] passes']?.file, 'threat-model/test/fixtures/results-sample.mjs');
+
+    // What the reporter wrote, fed to the evidence check: the test that did not run is refused
+    // even when everything else of the control passed.
+    const input = fresh();
+    input.model.controls = [
+      {
+        id: 'C-900',
+        name: 'sample',
+        enforcedIn: [],
+        evidence: [{ kind: 'test', file: 'threat-model/test/fixtures/results-sample.mjs' }],
+      },
+    ];
+    input.results = results.filter((r) => r.name !== '[C-900] fails' && r.name !== '[C-900] suite');
+    assert.match(
+      problems(checkEvidence(input)),
+      /control C-900 \(no threat cites it\): "\[C-900\] needs a service" skipped/,
+    );
+    input.results = results.filter((r) => r.name === '[C-900] passes');
+    assert.deepEqual(checkEvidence(input).problems, [], 'the same control with only its passing test is evidence');
   });
 
   it('makes check-cli exit 1 and print what to add when the evidence did not pass', () => {
