@@ -36,9 +36,11 @@ function problems(result: CheckResult): string {
 /** Results where every test evidence the model names passed, as a full green run would write. */
 function allPassed(input: CheckInput): TestResult[] {
   return input.model.controls.flatMap((c) =>
-    c.evidence.flatMap((e) =>
-      e.kind === 'config' ? [] : [{ name: `[${c.id}] suite`, file: e.file, outcome: 'passed' as const }],
-    ),
+    c.evidence.flatMap((e) => {
+      if (e.kind === 'config') return [];
+      const names = e.kind === 'test' && e.names ? e.names : [`[${c.id}] suite`];
+      return names.map((name) => ({ name, file: e.file, outcome: 'passed' as const }));
+    }),
   );
 }
 
@@ -56,9 +58,27 @@ describe('[C-029] threat model checks', () => {
 
   it('fails on a compose service the model does not have, naming the service and what to add', () => {
     const input = fresh();
-    input.compose.services['admin-portal'] = { networks: ['admin', 'pii'] };
+    input.compose.services['mail-relay'] = { networks: ['data'] };
     const r = checkServices(input);
-    assert.match(problems(r), /compose service "admin-portal" is not in the threat model: add a component/);
+    assert.match(problems(r), /compose service "mail-relay" is not in the threat model: add a component/);
+  });
+
+  it('fails once compose runs a service the model has as undeployed, saying what to change', () => {
+    const input = fresh();
+    input.compose.services['admin-portal'] = { networks: ['admin', 'data', 'pii'] };
+    assert.match(
+      problems(checkServices(input)),
+      /compose\.yaml now runs "admin-portal": make component admin-portal a compose-service, drop its unbuilt note, and give its flows the networks/,
+    );
+    const portal = input.model.components.find((c) => c.id === 'admin-portal');
+    assert.ok(portal);
+    portal.kind = 'compose-service';
+    portal.unbuilt = undefined;
+    // Now a deployed service: its flows must name the network compose puts them on.
+    assert.match(
+      problems(checkNetworkPaths(input)),
+      /flow F-portal-postgres joins two compose services: name the network \(or the volume\) it goes through/,
+    );
   });
 
   it('fails on a network path compose allows that no flow or unused entry covers', () => {
@@ -143,6 +163,28 @@ describe('[C-029] threat model checks', () => {
     );
     control.evidence = [{ kind: 'test', file: 'api/test/plugins/sessions.test.ts' }];
     assert.match(problems(checkEvidence(input)), /no test in api\/test\/plugins\/sessions\.test\.ts carries \[C-007\]/);
+  });
+
+  it('fails on evidence cited by test name when the name is gone, or the named test failed or did not run', () => {
+    const input = fresh();
+    const control = input.model.controls.find((c) => c.id === 'C-044');
+    const cited = control?.evidence[0];
+    assert.ok(cited?.kind === 'test' && cited.names);
+    const [first, second] = cited.names;
+    assert.ok(first && second);
+    input.results = [
+      { name: first, file: cited.file, outcome: 'failed' },
+      ...cited.names.slice(2).map((name) => ({ name, file: cited.file, outcome: 'passed' as const })),
+    ];
+    const text = problems(checkEvidence(input));
+    assert.ok(text.includes('control C-044: '), text);
+    assert.ok(text.includes(`"${first}" failed`), text);
+    assert.ok(text.includes(`"${second}" did not run`), text);
+    cited.names = [...cited.names, 'a test that was renamed'];
+    assert.match(
+      problems(checkEvidence(input)),
+      /admin-portal\/test\/audit\/audit-trail\.test\.ts has no test named "a test that was renamed": cite the test's current name/,
+    );
   });
 
   it('fails on evidence whose test failed, was skipped or did not run in this run', () => {
