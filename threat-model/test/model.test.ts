@@ -21,6 +21,7 @@ import { ROOT, readResults, repositoryInput } from '../src/inputs.js';
 import { model } from '../src/model.js';
 import { renderReport } from '../src/report.js';
 import type { ThreatModel } from '../src/types.js';
+import { passingResults } from './support/results.js';
 
 // The threat model is only worth reading if it cannot drift from the system: these tests run
 // the model checks on the repository, and on deliberately broken copies to show that each
@@ -33,16 +34,7 @@ function problems(result: CheckResult): string {
   return result.problems.join('\n');
 }
 
-/** Results where every test evidence the model names passed, as a full green run would write. */
-function allPassed(input: CheckInput): TestResult[] {
-  return input.model.controls.flatMap((c) =>
-    c.evidence.flatMap((e) => {
-      if (e.kind === 'config') return [];
-      const names = e.kind === 'test' && e.names ? e.names : [`[${c.id}] suite`];
-      return names.map((name) => ({ name, file: e.file, outcome: 'passed' as const }));
-    }),
-  );
-}
+const allPassed = (input: CheckInput): TestResult[] => passingResults(input.model);
 
 describe('[C-029] threat model checks', () => {
   it('keeps threat-model/REPORT.md equal to what the model generates (npm run threat-model:report)', () => {
