@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { cartItems, carts, orderItems, orders } from '../../../src/db/schema/index.js';
-import { checkedOutOrder, orderRow, outboxRows } from '../../support/paid-order.js';
+import { checkedOutOrder, deliverPaymentSucceeded, orderRow, outboxRows } from '../../support/paid-order.js';
 import { ADDRESS, buildPaymentsTestApp, fillCart, seedProducts } from '../../support/payments-app.js';
 import { StripeDouble } from '../../support/stripe-double.js';
 
@@ -29,15 +29,7 @@ async function cartOf(db: App['db'], userId: string) {
 }
 
 async function deliverSucceeded(app: App['app'], paymentIntentId: string) {
-  const { payload, signature } = stripe.sign(
-    stripe.event('payment_intent.succeeded', stripe.intents.get(paymentIntentId)),
-  );
-  const hook = await app.inject({
-    method: 'POST',
-    url: '/api/webhooks/stripe',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-    payload,
-  });
+  const hook = await deliverPaymentSucceeded(app, stripe, paymentIntentId);
   assert.equal(hook.statusCode, 200, hook.body);
 }
 
@@ -73,16 +65,7 @@ describe('checkout once the payment is under way (finding 8.1, PCI DSS 6.2.4 bus
     assert.equal((await linesOf(db, first.orderId)).length, 1, 'and its lines');
     assert.equal(stripe.intents.get(first.paymentIntentId)?.amount, 390);
 
-    const { payload, signature } = stripe.sign(
-      stripe.event('payment_intent.succeeded', stripe.intents.get(first.paymentIntentId)),
-    );
-    const hook = await app.inject({
-      method: 'POST',
-      url: '/api/webhooks/stripe',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-      payload,
-    });
-    assert.equal(hook.statusCode, 200, hook.body);
+    await deliverSucceeded(app, first.paymentIntentId);
     assert.equal((await orderRow(db, first.orderId)).status, 'paid');
     assert.deepEqual(
       (await outboxRows(db)).map((r) => [r.topic, r.payload.orderId]),
