@@ -161,17 +161,17 @@ export const model: ThreatModel = {
       description: 'The tokenizer and its callers; internal; mTLS only.',
     },
     {
-      id: 'TB-vault',
-      name: 'vault network',
-      network: 'vault',
-      description: 'Tokenizer, Vault, vault-setup and the tokenizer database; internal.',
-    },
-    {
       id: 'TB-admin',
       name: 'admin network',
       network: 'admin',
       description:
         'Declared for the staff VPN and the admin portal; no compose service on it yet (the portal is modelled here from its code).',
+    },
+    {
+      id: 'TB-vault',
+      name: 'vault network',
+      network: 'vault',
+      description: 'Tokenizer, Vault, vault-setup and the tokenizer database; internal.',
     },
   ],
   components: [
