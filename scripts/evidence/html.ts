@@ -239,7 +239,7 @@ th{background:#eef3f8}.b{display:inline-block;padding:0 .45rem;border-radius:.6r
   );
   out.push('<h2>2. Threat model</h2><h3>Data-flow diagram</h3>', diagramSvg(r.model));
   out.push(
-    '<p>Rounded boxes are outside our deployment (browsers, Stripe); orange boxes are not built, or only partly (see their notes). Hover an arrow for its protocol and authentication.</p>',
+    '<p>Rounded boxes are outside our deployment (browsers, Stripe); orange boxes are not built, only partly built, or not deployed yet (see their notes). Hover an arrow for its protocol and authentication.</p>',
   );
   out.push('<h3>Components</h3><table><tr><th>id</th><th>component</th><th>boundaries</th><th>notes</th></tr>');
   for (const c of r.model.components) {
