@@ -123,6 +123,24 @@ export function diagramSvg(model: ThreatModel): string {
       `<text x="${x + colW / 2}" y="32" text-anchor="middle" font-size="13" font-weight="bold" fill="#345">${esc(b.name)}</text>`,
     );
   });
+  // Labels go where they cover no box and no other label: along their arrow, nearest its middle.
+  const taken: number[][] = [...pos.values()].map((p) => [p.x, p.y, p.x + boxW, p.y + boxH]);
+  const free = (r: number[]) =>
+    !taken.some(
+      (o) =>
+        (r[0] as number) < (o[2] as number) &&
+        (r[2] as number) > (o[0] as number) &&
+        (r[1] as number) < (o[3] as number) &&
+        (r[3] as number) > (o[1] as number),
+    );
+  const place = (text: string, candidates: [number, number][], anchor: 'start' | 'middle') => {
+    const w = text.length * 5.6;
+    const rectOf = ([x, y]: [number, number]) =>
+      anchor === 'middle' ? [x - w / 2, y - 10, x + w / 2, y + 2] : [x, y - 10, x + w, y + 2];
+    const at = candidates.find((c) => free(rectOf(c))) ?? (candidates[0] as [number, number]);
+    taken.push(rectOf(at));
+    return `<text x="${at[0].toFixed(1)}" y="${at[1].toFixed(1)}" text-anchor="${anchor}" font-size="10" fill="#226" stroke="#fff" stroke-width="3" paint-order="stroke">${text}</text>`;
+  };
   for (const f of model.flows) {
     const a = pos.get(f.from);
     const b = pos.get(f.to);
@@ -140,13 +158,26 @@ export function diagramSvg(model: ThreatModel): string {
       const [sx, sy, ex, ey] = [x1 + boxW / 2, y1, x2 + boxW / 2, y2];
       parts.push(
         `<path d="M${sx},${sy} Q${sx + 45},${(sy + ey) / 2} ${ex},${ey}" fill="none" stroke="#334" stroke-width="1.3" marker-end="url(#arrow)">${title}</path>`,
-        `<text x="${sx + 24}" y="${(sy + ey) / 2}" font-size="10" fill="#226">${label}</text>`,
+        place(
+          label,
+          [0, -14, 14, -28, 28, -42, 42].map((d): [number, number] => [sx + 24, (sy + ey) / 2 + d]),
+          'start',
+        ),
       );
       continue;
     }
     parts.push(
       `<line x1="${x1}" y1="${y1}" x2="${x2 - dx * t}" y2="${y2 - dy * t}" stroke="#334" stroke-width="1.3" marker-end="url(#arrow)">${title}</line>`,
-      `<text x="${(x1 + x2) / 2}" y="${(y1 + y2) / 2 - 4}" text-anchor="middle" font-size="10" fill="#226">${label}</text>`,
+      place(
+        label,
+        [
+          ...[0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8].map((k): [number, number] => [x1 + dx * k, y1 + dy * k - 4]),
+          // A short arrow between two boxes: above or below them.
+          [x1 + dx / 2, y1 + dy / 2 - boxH / 2 - 4],
+          [x1 + dx / 2, y1 + dy / 2 + boxH / 2 + 12],
+        ],
+        'middle',
+      ),
     );
   }
   for (const c of model.components) {
