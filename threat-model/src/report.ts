@@ -70,7 +70,16 @@ export function renderReport(model: ThreatModel): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const f of model.flows) {
-    const path = f.network ? `network ${f.network}` : f.volume ? `volume ${f.volume}` : 'internet';
+    const undeployed = [f.from, f.to].some(
+      (e) => model.components.find((c) => c.id === e)?.kind === 'undeployed-service',
+    );
+    const path = f.network
+      ? `network ${f.network}`
+      : f.volume
+        ? `volume ${f.volume}`
+        : undeployed
+          ? 'not deployed yet'
+          : 'internet';
     out.push(
       `| ${f.id} | ${esc(name(f.from))} | ${esc(name(f.to))} | ${esc(f.protocol)} | ${esc(f.authentication)} | ${f.dataClasses.join(', ')} | ${path} |`,
     );
