@@ -380,7 +380,7 @@ function productRowsRead(node: PlanNode): number {
   return own + (node.Plans ?? []).reduce((sum, child) => sum + productRowsRead(child), 0);
 }
 
-test('GET /api/products past the exact-total cap and the offset cap (ARCHITECTURE: search that stays fast)', async (t) => {
+test('[C-049] GET /api/products past the exact-total cap and the offset cap: no request costs O(catalogue) (ARCHITECTURE: search that stays fast)', async (t) => {
   const shop = await buildTestApp(t, { env: { RATE_LIMIT_GLOBAL_MAX: '100000' } });
   // More products than the offset bound: every product says "widget", one in a hundred "gadget".
   const PRODUCTS = PAGE_MAX_OFFSET + 300;
