@@ -54,7 +54,7 @@ export const AuditUnavailable = defineError(
 );
 export const ReasonRequired = defineError(
   'ADMIN_REASON_REQUIRED',
-  'A reveal needs a written reason of 8 to 500 characters',
+  'A reveal needs a written reason of 8 to 500 characters (letters of Western European languages, no line breaks)',
   400,
 );
 export const RevealRefused = defineError('ADMIN_REVEAL_REFUSED', 'The tokenizer refused to reveal this field', 403);

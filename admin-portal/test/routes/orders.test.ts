@@ -44,7 +44,9 @@ async function paidOrder(totalMinor: number, status = 'paid') {
     ],
   });
   assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
-  const [email, name, address] = tokens.body.tokens.map((i: { token: string }) => i.token);
+  // The tokenizer answers the tokens in the order of the items (an array of strings).
+  const [email, name, address] = tokens.body.tokens as string[];
+  assert.ok(email && name && address, 'three tokens');
   const order = await seedOrder(h.db.owner, {
     totalMinor,
     status,
@@ -104,6 +106,11 @@ describe('customer data', () => {
     const detail = await support.get(`/orders/${id}`);
     assert.equal(detail.status, 200);
     assert.doesNotMatch(detail.body, /jane\.doe@example\.com|Main Street/);
+    assert.match(
+      detail.body,
+      /class="masked">j\*+@e\*+\.com</,
+      'the masked value from the tokenizer, not "unavailable"',
+    );
     const short = await support.post(`/orders/${id}/reveal`, { field: 'email', reason: 'why' });
     assert.equal(short.status, 400);
     assert.equal(codeOf(short.body), 'admin_reason_required');
@@ -113,6 +120,43 @@ describe('customer data', () => {
         (e) => e.action === 'customer.reveal' && e.outcome === 'denied' && e.detail.code === 'reason_required',
       ),
     );
+  });
+
+  it('reveals one field through the real tokenizer with the staff identity and reason in both audit trails (PCI DSS 10.2.1.1, 7.2)', async () => {
+    const id = await paidOrder(4300);
+    await support.get(`/orders/${id}`);
+    const reason = 'customer called about a lost parcel, ticket 4711 (Müller)';
+    const res = await support.post(`/orders/${id}/reveal`, { field: 'email', reason });
+    assert.equal(res.status, 200, res.body.slice(0, 400));
+    assert.match(res.body, /id="revealed-value">jane\.doe@example\.com</);
+    const portal = (await auditOf(id)).filter((e) => e.action === 'customer.reveal' && e.outcome === 'ok');
+    assert.equal(portal.length, 1);
+    assert.equal(portal[0]?.handle, 'sam');
+    assert.deepEqual(portal[0]?.detail, { field: 'email', reason });
+    const { rows } = await tok.owner.query<{
+      caller: string;
+      staff_identity: string;
+      reason: string;
+      field_types: string[];
+    }>(
+      `SELECT caller, staff_identity, reason, field_types FROM audit_events WHERE operation = 'reveal' AND outcome = 'ok'`,
+    );
+    assert.deepEqual(rows, [{ caller: 'admin-portal', staff_identity: 'sam', reason, field_types: ['email'] }]);
+  });
+
+  it('refuses a reason a header cannot carry unchanged (beyond Latin-1, a line break), audited, nothing sent to the tokenizer', async () => {
+    const id = await paidOrder(4400);
+    await support.get(`/orders/${id}`);
+    const before = await tok.owner.query(`SELECT count(*)::int AS n FROM audit_events WHERE operation = 'reveal'`);
+    for (const reason of ['customer called \u2013 lost parcel', 'customer called\r\nx-injected: 1']) {
+      const res = await support.post(`/orders/${id}/reveal`, { field: 'name', reason });
+      assert.equal(res.status, 400);
+      assert.equal(codeOf(res.body), 'admin_reason_required');
+    }
+    const afterwards = await tok.owner.query(`SELECT count(*)::int AS n FROM audit_events WHERE operation = 'reveal'`);
+    assert.equal(afterwards.rows[0]?.n, before.rows[0]?.n);
+    const denied = (await auditOf(id)).filter((e) => e.action === 'customer.reveal' && e.outcome === 'denied');
+    assert.equal(denied.length, 2);
   });
 
   it('reveals nothing and answers a 503 page when the tokenizer is down', async () => {

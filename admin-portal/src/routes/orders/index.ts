@@ -12,7 +12,7 @@ import {
 } from '../../errors.js';
 import type { RefundGateway } from '../../payments/refund-gateway.js';
 import { executeRefund } from '../../payments/refunds.js';
-import { type TokenizerClient, TokenizerRefusedError } from '../../tokenizer/tokenizer-client.js';
+import { isHeaderSafeReason, type TokenizerClient, TokenizerRefusedError } from '../../tokenizer/tokenizer-client.js';
 import { html, layout } from '../../views/html.js';
 import {
   CsrfForm,
@@ -42,15 +42,6 @@ interface OrderRow {
   email_token: string | null;
   name_token: string | null;
   shipping_address_token: string | null;
-}
-
-/** Reasons go to two audit trails and a header: no control characters (log injection). */
-function hasControlCharacter(text: string): boolean {
-  for (const ch of text) {
-    const c = ch.charCodeAt(0);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
 }
 
 const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
@@ -216,7 +207,8 @@ ${
       const { field, reason } = request.body as RevealForm;
       const trimmed = reason.trim();
       const audit = { action: 'customer.reveal', target: order.id };
-      if (trimmed.length < 8 || hasControlCharacter(reason)) {
+      // Reasons go to two audit trails and a header: no control characters (log injection), Latin-1 only.
+      if (trimmed.length < 8 || !isHeaderSafeReason(reason)) {
         await app.sessions.audit(request, { ...audit, outcome: 'denied', detail: { field, code: 'reason_required' } });
         throw new ReasonRequired();
       }
