@@ -83,6 +83,11 @@ export const RefundRefused = defineError(
   'Stripe refused the refund; nothing was refunded',
   409,
 );
+export const RefundNotRetryable = defineError(
+  'ADMIN_REFUND_NOT_RETRYABLE',
+  'Only a refund that Stripe has not confirmed yet can be retried',
+  409,
+);
 export const SelfApproval = defineError(
   'ADMIN_SELF_APPROVAL',
   'A request cannot be approved by the person who made it',

@@ -231,6 +231,87 @@ describe('refunds and the two-person rule', () => {
     assert.equal(refund.rows[0]?.status, 'processing', 'kept for a retry with the same key, never "succeeded"');
   });
 
+  it('a refund whose Stripe call timed out is never recorded as done, and a retry with the same idempotency key refunds once (issue 10 "nothing half-done")', async () => {
+    // A portal whose Stripe calls give up after 300 ms, against the same double.
+    const h3 = await startPortal({
+      deps: {
+        tokenizer,
+        refunds: new StripeRefundGateway({
+          secretKey: stripe.secretKey,
+          host: '127.0.0.1',
+          port: stripe.port,
+          protocol: 'http',
+          timeoutMs: 300,
+        }),
+      },
+    });
+    let release = () => {};
+    try {
+      const fin = await h3.addStaff('fay', ['finance']);
+      await fin.enrol();
+      const client = new Stripe(stripe.secretKey, { host: '127.0.0.1', port: stripe.port, protocol: 'http' });
+      const pi = await client.paymentIntents.create({ amount: 3000, currency: 'eur' });
+      stripe.succeed(pi.id);
+      const { orderId } = await seedOrder(h3.db.owner, { totalMinor: 3000 });
+      await h3.db.owner.query('UPDATE orders SET payment_intent_id = $2 WHERE id = $1', [orderId, pi.id]);
+      const charge = () => [...stripe.charges.values()].find((c) => c.payment_intent === pi.id);
+      await fin.get(`/orders/${orderId}`);
+      // Stripe carries the refund out but its answer never arrives in time.
+      stripe.gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const res = await fin.post(`/orders/${orderId}/refund`, { amount: '1000', reason: 'late delivery' });
+      assert.equal(res.status, 503);
+      assert.equal(codeOf(res.body), 'admin_payments_unavailable');
+      assert.equal(charge()?.amount_refunded, 1000, 'Stripe did refund');
+      const stored = await h3.db.owner.query<{ id: string; status: string; idempotency_key: string }>(
+        'SELECT id, status, idempotency_key FROM admin.refunds WHERE order_id = $1',
+        [orderId],
+      );
+      const refund = stored.rows[0];
+      assert.equal(refund?.status, 'processing', 'not recorded as done without an answer');
+      let order = await h3.db.owner.query('SELECT refunded_minor FROM orders WHERE id = $1', [orderId]);
+      assert.equal(order.rows[0]?.refunded_minor, 0);
+      release();
+      stripe.gate = undefined;
+
+      const page = await fin.get(`/orders/${orderId}`);
+      assert.match(page.body, new RegExp(`/orders/${orderId}/refunds/${refund?.id}/retry`));
+      const retried = await fin.post(`/orders/${orderId}/refunds/${refund?.id}/retry`);
+      assert.equal(retried.status, 303, retried.body.slice(0, 300));
+      order = await h3.db.owner.query('SELECT refunded_minor FROM orders WHERE id = $1', [orderId]);
+      assert.equal(order.rows[0]?.refunded_minor, 1000);
+      assert.equal(charge()?.amount_refunded, 1000, 'refunded once at Stripe, not twice');
+      const keys = new Set(
+        stripe.requests
+          .filter((r) => r.path === '/v1/refunds' && r.params.payment_intent === pi.id)
+          .map((r) => r.idempotencyKey),
+      );
+      assert.deepEqual([...keys], [refund?.idempotency_key], 'every attempt carried the one key');
+      const again = await fin.post(`/orders/${orderId}/refunds/${refund?.id}/retry`);
+      assert.equal(again.status, 409);
+      assert.equal(codeOf(again.body), 'admin_refund_not_retryable');
+    } finally {
+      release();
+      stripe.gate = undefined;
+      await h3.close();
+    }
+  });
+
+  it('a retry cannot carry out a refund that still waits for its approval (two-person rule)', async () => {
+    const id = await paidOrder(40_000);
+    await fin1.post(`/orders/${id}/refund`, { amount: '25000', reason: 'parcel never arrived' });
+    const { rows } = await h.db.owner.query<{ id: string }>('SELECT id FROM admin.refunds WHERE order_id = $1', [id]);
+    await fin2.get(`/orders/${id}`);
+    const res = await fin2.post(`/orders/${id}/refunds/${rows[0]?.id}/retry`);
+    assert.equal(res.status, 409);
+    assert.equal(codeOf(res.body), 'admin_refund_not_retryable');
+    const order = await h.db.owner.query('SELECT refunded_minor FROM orders WHERE id = $1', [id]);
+    assert.equal(order.rows[0]?.refunded_minor, 0);
+    const status = await h.db.owner.query('SELECT status FROM admin.refunds WHERE order_id = $1', [id]);
+    assert.equal(status.rows[0]?.status, 'awaiting_approval');
+  });
+
   it('a refund above the threshold waits for a second finance member: no self-approval, then approved once', async () => {
     const id = await paidOrder(50_000);
     const asked = await fin1.post(`/orders/${id}/refund`, { amount: '20000', reason: 'order lost in transit' });
