@@ -1020,7 +1020,7 @@ export const model: ThreatModel = {
     },
     {
       id: 'C-046',
-      name: 'Two-person rule: a refund above the threshold waits for a second finance member (no self-approval, approved once, denied or expired requests cannot be decided); a second bootstrap admin is refused',
+      name: 'Two-person rule: a refund above the threshold waits for a second finance member (no self-approval, approved once, denied or expired requests cannot be decided); a third bootstrap admin is refused (two are bootstrapped so that a grant has a second approver)',
       enforcedIn: [
         'admin-portal/src/routes/approvals/',
         'admin-portal/src/payments/refunds.ts',
@@ -1039,7 +1039,9 @@ export const model: ThreatModel = {
         {
           kind: 'test',
           file: 'admin-portal/test/staff/staff-certificates.test.ts',
-          names: ['refuses a second bootstrap admin: later roles need a second person'],
+          names: [
+            'bootstraps a second admin (two are needed to approve a grant) and refuses a third: later roles need a second person',
+          ],
         },
       ],
     },
