@@ -6,6 +6,7 @@ import { orders, users } from '../../src/db/schema/index.js';
 import { TokenizerClient } from '../../src/pii/tokenizer-client.js';
 import { buildTestApp, STRONG_PASSWORD } from '../helper.js';
 import { LogCapture } from '../support/log-capture.js';
+import { verifyEmail } from '../support/mail-requests.js';
 import { fillCart, seedProducts } from '../support/payments-app.js';
 import { findValuesInDatabase } from '../support/pii-scan.js';
 import { startRealTokenizer } from '../support/real-tokenizer.js';
@@ -39,6 +40,7 @@ describe('personal data in the shop database (issue 3, item 8)', () => {
     const signup = await shopper.signup(email, STRONG_PASSWORD, name);
     assert.equal(signup.statusCode, 201, signup.body);
     const userId = signup.json<{ id: string }>().id;
+    await verifyEmail(shopper, db, userId);
 
     // 3. Checkout with a shipping address (the phone typed into its second line: the public
     //    contract has no phone field, and free text there must be tokenized too).
@@ -78,7 +80,7 @@ describe('personal data in the shop database (issue 3, item 8)', () => {
     const login = await later.login(email.toUpperCase(), STRONG_PASSWORD);
     assert.equal(login.statusCode, 200, login.body);
     const me = await later.request({ method: 'GET', url: '/api/me' });
-    assert.deepEqual(me.json(), { id: userId, email: email.toLowerCase(), name: null });
+    assert.deepEqual(me.json(), { id: userId, email: email.toLowerCase(), name: null, emailVerified: true });
     assert.equal((await later.login(email, 'not the password at all')).statusCode, 401);
 
     // 7. Nor did any of it reach the log stream.
