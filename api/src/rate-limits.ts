@@ -32,7 +32,7 @@ import type { ApiConfig } from './config.js';
  * | passwordReset      | POST /api/auth/password-reset | RATE_LIMIT_PASSWORD_RESET_MAX 5       | 15 min | client         | refuse     | closed     |
  * | passwordResetAccount | POST /api/auth/password-reset | RATE_LIMIT_PASSWORD_RESET_ACCOUNT_MAX 3 | 1 h | account        | refuse     | closed     |
  * | accountToken       | POST /api/auth/verify-email, /password-reset/confirm | RATE_LIMIT_ACCOUNT_TOKEN_MAX 10 | 1 min | client | refuse | closed |
- * | reauth             | POST /api/me/export, /api/me/delete | RATE_LIMIT_REAUTH_MAX 5         | 30 min | user           | refuse     | closed     |
+ * | reauth             | POST /api/me/export + /api/me/delete (one counter) | RATE_LIMIT_REAUTH_MAX 5 | 30 min | user | refuse | closed |
  * | webhook            | POST /api/webhooks/stripe  | 1200                                     | 1 min  | client         | refuse     | open       |
  * | cspReports         | POST /api/csp-reports      | 30                                       | 1 min  | client         | refuse     | open       |
  *
@@ -155,6 +155,7 @@ export function rateLimitsFor(config: ApiConfig): RateLimits {
     accountToken: bucket(config.RATE_LIMIT_ACCOUNT_TOKEN_MAX, MINUTE, 'closed'),
     // Like the login lockout (PCI DSS v4.0.1 8.3.4): a stolen session cannot guess the password
     // that export and deletion ask for again.
-    reauth: { ...bucket(config.RATE_LIMIT_REAUTH_MAX, LOCKOUT, 'closed'), hook: 'preHandler', keyGenerator: userKey },
+    // One counter for both routes (one limiter, routes/me/privacy.ts), checked after the session is read.
+    reauth: { ...bucket(config.RATE_LIMIT_REAUTH_MAX, LOCKOUT, 'closed'), keyGenerator: userKey },
   };
 }

@@ -1,9 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '@shop/shared/errors';
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accountDeletions, accountTokens, carts, users } from '../../db/schema/index.js';
-import { ReauthenticationFailedError, UnauthenticatedError } from '../../errors.js';
+import { ReauthenticationFailedError, TooManyAttemptsError, UnauthenticatedError } from '../../errors.js';
 import { writeMailRequest } from '../../pipeline/outbox.js';
 import { activePasswordHash } from '../auth/accounts.js';
 import { verifyPassword } from '../auth/password.js';
@@ -32,11 +32,21 @@ const errors = {
  */
 export default async function privacyRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  // One limiter for both routes: five wrong passwords lock out export and deletion alike.
+  const reauthLimiter = app.createRateLimit(app.rateLimits.reauth);
   const route = {
-    preHandler: app.requireUser,
-    config: { rateLimit: app.rateLimits.reauth },
-    schema: { body: PasswordConfirmationBody, response: { 202: { type: 'null' }, ...errors } },
-  } as const;
+    preHandler: [
+      app.requireUser,
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        const limit = await reauthLimiter(request);
+        if (!limit.isAllowed && limit.isExceeded) {
+          reply.header('retry-after', String(limit.ttlInSeconds));
+          throw new TooManyAttemptsError();
+        }
+      },
+    ],
+    schema: { body: PasswordConfirmationBody, response: { 202: { type: 'null' as const }, ...errors } },
+  };
 
   async function reauthenticated(request: FastifyRequest, password: string): Promise<string> {
     const userId = request.userId as string;
