@@ -11,8 +11,8 @@ import { defineError } from '@shop/shared/errors';
 // --- Sessions, sign-in, CSRF ---
 export const UnauthenticatedError = defineError('UNAUTHENTICATED', 'Sign in to continue', 401);
 export const InvalidCredentialsError = defineError('INVALID_CREDENTIALS', 'Email or password is incorrect', 401);
-// Signup cannot hide that an address is registered without email verification (which the
-// public contract does not have); the strict per-IP signup limit bounds that probing.
+// Signup still tells that an address is registered (it signs the shopper in at once, so it
+// cannot answer alike and mail the owner instead); the strict per-IP signup limit bounds that.
 export const EmailTakenError = defineError('EMAIL_TAKEN', 'An account with this email cannot be created', 409);
 export const CsrfTokenInvalidError = defineError('CSRF_TOKEN_INVALID', 'Missing or invalid CSRF token', 403);
 export const CrossOriginRefusedError = defineError('CROSS_ORIGIN_REFUSED', 'Cross-origin request refused', 403);
