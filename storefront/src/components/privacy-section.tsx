@@ -2,7 +2,6 @@ import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { FORM_LIMITS } from '../api/form-limits.js';
 import { deleteAccount, requestDataExport } from '../api/shop.js';
-import { useSession } from './session.js';
 import { errorText } from './status.js';
 
 /** One form that asks for the password again before it acts (the api checks it, ASVS 3.7.1). */
@@ -66,7 +65,6 @@ function PasswordForm(props: {
 
 /** "Download my data" and "delete my account", each after the password is typed again. */
 export function PrivacySection() {
-  const { setUser } = useSession();
   const navigate = useNavigate();
   return (
     <section className="privacy" aria-labelledby="privacy-title">
@@ -91,7 +89,8 @@ export function PrivacySection() {
         danger
         onConfirm={async (password) => {
           await deleteAccount(password);
-          setUser(null);
+          // The next page forgets the user: forgetting it here would make this signed-in page
+          // send the shopper to log in first.
           navigate('/account-deleted', { replace: true });
           return null;
         }}

@@ -1,8 +1,13 @@
+import { useEffect } from 'react';
 import { Link } from 'react-router';
+import { useSession } from '../components/session.js';
 import { useTitle } from '../components/use-title.js';
 
 export function AccountDeletedPage() {
+  const { setUser } = useSession();
   useTitle('Account deleted');
+  // The api has ended every session of the account.
+  useEffect(() => setUser(null), [setUser]);
   return (
     <section className="narrow" aria-labelledby="deleted-title">
       <h1 id="deleted-title">Your account is deleted</h1>
