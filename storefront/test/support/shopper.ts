@@ -45,7 +45,7 @@ export async function logOutAndIn(page: Page, shopper: ReturnType<typeof newShop
   await page.getByLabel('Password').fill(shopper.password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
-  await page.getByText(shopper.email).waitFor();
+  await page.locator('.details').getByText(shopper.email).waitFor();
 }
 
 /**
