@@ -14,6 +14,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 COPY shared/package.json shared/
 COPY api/package.json api/
+COPY order-worker/package.json order-worker/
 COPY vault-tokenizer/package.json vault-tokenizer/
 COPY admin-portal/package.json admin-portal/
 COPY storefront/package.json storefront/

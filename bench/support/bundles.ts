@@ -14,6 +14,7 @@ const CHILDREN = ['products-server', 'pipeline-api-server', 'pipeline-worker', '
 /** What the bundles are made of: a change to any of these makes them stale. */
 const SOURCES = [
   'api/src',
+  'order-worker/src',
   'api/drizzle',
   'shared/src',
   'vault-tokenizer/src',
@@ -37,7 +38,9 @@ function bundleOf(file: string): string {
   return join(DIST, 'bench', `${basename(file).replace(/\.ts$/, '')}.js`);
 }
 
-const SERVICE_BUNDLES = ['api/server.js', 'api/worker.js', 'vault-tokenizer/server.js'].map((f) => join(DIST, f));
+const SERVICE_BUNDLES = ['api/server.js', 'order-worker/server.js', 'vault-tokenizer/server.js'].map((f) =>
+  join(DIST, f),
+);
 let checked = false;
 
 /**

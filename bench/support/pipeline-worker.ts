@@ -11,9 +11,13 @@
  */
 import { loggerOptions } from '@shop/shared/logger';
 import pino from 'pino';
-import { FolderMailTransport, type MailMessage, type MailTransport } from '../../api/src/pipeline/mail-transport.js';
-import { loadWorkerConfig } from '../../api/src/pipeline/worker-config.js';
-import { type OrderWorker, startOrderWorker } from '../../api/src/worker.js';
+import { loadWorkerConfig } from '../../order-worker/src/config.js';
+import {
+  FolderMailTransport,
+  type MailMessage,
+  type MailTransport,
+} from '../../order-worker/src/mail/mail-transport.js';
+import { type OrderWorker, startOrderWorker } from '../../order-worker/src/server.js';
 
 class CountingMailTransport implements MailTransport {
   readonly sendsPerOrder = new Map<string, number>();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { ApiConfigSchema } from '../../api/src/config.js';
-import { WorkerConfigSchema } from '../../api/src/pipeline/worker-config.js';
+import { WorkerConfigSchema } from '../../order-worker/src/config.js';
 import { TokenizerEnv } from '../../vault-tokenizer/src/config.js';
 import type { CheckInput, Compose, TestResult } from './checks.js';
 import { model } from './model.js';

@@ -754,8 +754,8 @@ export const model: ThreatModel = {
     {
       id: 'C-026',
       name: 'Order messages survive broker and worker crashes and apply once (outbox, confirms, manual acks)',
-      enforcedIn: ['api/src/pipeline/'],
-      evidence: [{ kind: 'test', file: 'api/test/pipeline/broker-outage.test.ts' }],
+      enforcedIn: ['order-worker/src/pipeline/', 'api/src/pipeline/outbox.ts'],
+      evidence: [{ kind: 'test', file: 'order-worker/test/pipeline/broker-outage.test.ts' }],
     },
     {
       id: 'C-027',

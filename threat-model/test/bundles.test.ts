@@ -49,7 +49,7 @@ describe('npm run build bundles', () => {
   it('emits the bundles compose.yaml runs, with their migrations, policy and native package', () => {
     for (const file of [
       'api/server.js',
-      'api/worker.js',
+      'order-worker/server.js',
       'api/drizzle/meta/_journal.json',
       'vault-tokenizer/server.js',
       'vault-tokenizer/migrations/0001_init.sql',
@@ -62,7 +62,7 @@ describe('npm run build bundles', () => {
 
   const badVariables: [string, Record<string, string>, string][] = [
     ['api/server.js', { PORT: 'abc' }, 'PORT'],
-    ['api/worker.js', { WORKER_DATABASE_URL: 'mysql://nope' }, 'WORKER_DATABASE_URL'],
+    ['order-worker/server.js', { WORKER_DATABASE_URL: 'mysql://nope' }, 'WORKER_DATABASE_URL'],
     [
       'vault-tokenizer/server.js',
       { TOKENIZER_DATABASE_URL: 'postgres://x@127.0.0.1/x', TOKENIZER_PORT: 'abc' },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ApiConfigSchema, loadApiConfig } from '../../api/src/config.js';
-import { loadWorkerConfig, WorkerConfigSchema } from '../../api/src/pipeline/worker-config.js';
+import { loadWorkerConfig, WorkerConfigSchema } from '../../order-worker/src/config.js';
 // @ts-expect-error: a plain ES module of the build, without type declarations
 import { BUNDLES } from '../../scripts/build.mjs';
 import { loadTokenizerConfig, TokenizerEnv } from '../../vault-tokenizer/src/config.js';

@@ -1,8 +1,12 @@
+// Every drizzle transaction on these pools gives its client back, also after a failed BEGIN.
+import '@shop/shared/pg-transactions';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from './schema/index.js';
 
+/** The shop database as drizzle sees it (the api's and the order-worker's one name for it), and one transaction on it. */
 export type Database = NodePgDatabase<typeof schema>;
+export type DatabaseTx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface DatabaseOptions {
   max?: number;

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
+import type { Database } from '../db/client.js';
 import { orders } from '../db/schema/orders.js';
 import { PaymentsAnswerInvalidError, PaymentsNotConfiguredError, RefundInvalidError } from '../errors.js';
-import type { ShopDb } from '../pipeline/database.js';
 import { paymentsErrorFrom } from './stripe-errors.js';
 import { checkRefund } from './stripe-objects.js';
 
@@ -30,7 +30,7 @@ const REFUNDABLE = new Set(['paid', 'ready_to_ship', 'shipped', 'payment_review'
  * Full or partial refund through Stripe, for the admin portal. The order itself changes only
  * when Stripe's `charge.refunded` webhook arrives, so there is one source of truth for money.
  */
-export async function refundOrder(db: ShopDb, stripe: Stripe | null, request: RefundRequest): Promise<RefundResult> {
+export async function refundOrder(db: Database, stripe: Stripe | null, request: RefundRequest): Promise<RefundResult> {
   if (!stripe) throw new PaymentsNotConfiguredError();
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(request.requestId)) throw new RefundInvalidError();
   const [order] = await db

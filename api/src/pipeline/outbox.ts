@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MAIL_REQUESTED_TOPIC, type MailRequest } from '@shop/shared/mail-request';
 import { sql } from 'drizzle-orm';
+import type { DatabaseTx } from '../db/client.js';
 import { outbox } from '../db/schema/pipeline.js';
-import type { ShopTx } from './database.js';
 
 /** Topics (AMQP routing keys) of order events. */
 export type OrderTopic = 'order.paid' | 'order.payment_failed' | 'order.refunded' | 'order.disputed';
@@ -17,7 +17,7 @@ export interface OrderEventPayload {
  * Records an event in the same transaction as the state change it announces: if the
  * transaction rolls back, the event never existed; if it commits, the relay will deliver it.
  */
-export async function writeOutbox(tx: ShopTx, topic: OrderTopic, payload: OrderEventPayload): Promise<string> {
+export async function writeOutbox(tx: DatabaseTx, topic: OrderTopic, payload: OrderEventPayload): Promise<string> {
   // Chosen here, not by the database: the api's role may insert outbox rows but not read them.
   const messageId = randomUUID();
   await tx.insert(outbox).values({ messageId, topic, payload });
@@ -30,7 +30,7 @@ export async function writeOutbox(tx: ShopTx, topic: OrderTopic, payload: OrderE
  * Requests one mail (contract: shared/src/mail-request.ts) in the caller's transaction: the
  * api names the user, never an address; the order-worker resolves the address and sends.
  */
-export async function writeMailRequest(tx: ShopTx, request: Omit<MailRequest, 'requestId'>): Promise<string> {
+export async function writeMailRequest(tx: DatabaseTx, request: Omit<MailRequest, 'requestId'>): Promise<string> {
   const requestId = randomUUID();
   const payload: MailRequest = { requestId, ...request };
   await tx.insert(outbox).values({ messageId: requestId, topic: MAIL_REQUESTED_TOPIC, payload });

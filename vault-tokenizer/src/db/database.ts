@@ -1,3 +1,5 @@
+// Every drizzle transaction on these pools gives its client back, also after a failed BEGIN.
+import '@shop/shared/pg-transactions';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import type * as schema from '../schema/index.js';
+import type { Database } from '../client.js';
 import { products } from '../schema/index.js';
 import { BASE_PRODUCTS } from './catalogue-data.js';
 
@@ -43,7 +42,7 @@ export function catalogueSeedRows(): SeedProduct[] {
  * only set when a product is first inserted: after that it is the shop's live state.
  * Returns the number of products in the seed.
  */
-export async function seedCatalogue(db: NodePgDatabase<typeof schema>): Promise<number> {
+export async function seedCatalogue(db: Database): Promise<number> {
   const rows = catalogueSeedRows();
   await db
     .insert(products)

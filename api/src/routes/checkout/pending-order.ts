@@ -1,9 +1,9 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
+import type { Database, DatabaseTx } from '../../db/client.js';
 import { orderItems, orders } from '../../db/schema/orders.js';
 import { CartCurrencyMismatchError, CartEmptyError, CheckoutInProgressError } from '../../errors.js';
 import { createOrderIntent, type IntentUpdate, updateOrderIntent } from '../../payments/payment-intents.js';
-import type { ShopDb, ShopTx } from '../../pipeline/database.js';
 import { loadCart } from '../cart/cart-service.js';
 
 export interface PendingOrder {
@@ -29,7 +29,7 @@ interface PricedCart {
 }
 
 /** Prices the user's cart from the database, never from the request. */
-async function priceCart(tx: ShopTx, userId: string): Promise<PricedCart> {
+async function priceCart(tx: DatabaseTx, userId: string): Promise<PricedCart> {
   const cart = await loadCart(tx, { userId, cartKey: '' });
   if (cart.items.length === 0 || cart.currency === null) throw new CartEmptyError();
   if (cart.items.some((line) => line.currency !== cart.currency)) throw new CartCurrencyMismatchError();
@@ -45,7 +45,7 @@ async function priceCart(tx: ShopTx, userId: string): Promise<PricedCart> {
   };
 }
 
-async function sameLines(tx: ShopTx, order: typeof orders.$inferSelect, cart: PricedCart): Promise<boolean> {
+async function sameLines(tx: DatabaseTx, order: typeof orders.$inferSelect, cart: PricedCart): Promise<boolean> {
   if (order.totalMinor !== cart.total || order.currency !== cart.currency) return false;
   const current = await tx
     .select({
@@ -79,7 +79,7 @@ async function sameLines(tx: ShopTx, order: typeof orders.$inferSelect, cart: Pr
  * bounded by the Stripe client's timeout and by the strict checkout rate limit.
  */
 export async function checkoutOrder(
-  db: ShopDb,
+  db: Database,
   stripe: Stripe,
   userId: string,
   shippingAddressToken: string,
@@ -150,7 +150,7 @@ export async function checkoutOrder(
 }
 
 async function writeOrder(
-  tx: ShopTx,
+  tx: DatabaseTx,
   order: typeof orders.$inferSelect,
   cart: PricedCart,
   shippingAddressToken: string,

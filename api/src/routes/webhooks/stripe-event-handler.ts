@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
+import type { Database, DatabaseTx } from '../../db/client.js';
 import { orders, type paymentReviewReason, paymentReviews } from '../../db/schema/orders.js';
 import { stripeEvents } from '../../db/schema/pipeline.js';
 import { PaymentsUnavailableError } from '../../errors.js';
@@ -14,7 +15,6 @@ import {
   type StripePaymentIntent,
   UUID,
 } from '../../payments/stripe-objects.js';
-import type { ShopDb, ShopTx } from '../../pipeline/database.js';
 import { writeOutbox } from '../../pipeline/outbox.js';
 
 /**
@@ -43,7 +43,7 @@ type IntentLookup =
   | { kind: 'invalid'; field: string; intentId: string | null; orderId: string | null };
 
 interface Ctx {
-  tx: ShopTx;
+  tx: DatabaseTx;
   eventId: string;
   log: Pick<Logger, 'info' | 'warn'>;
 }
@@ -250,7 +250,7 @@ async function onDispute(ctx: Ctx, object: Record<string, unknown>): Promise<Eve
  * retry is processed.
  */
 export async function applyStripeEvent(
-  db: ShopDb,
+  db: Database,
   stripe: Stripe | null,
   event: { id: string; type: string; data: { object: Record<string, unknown> } },
   log: Pick<Logger, 'info' | 'warn'>,

@@ -1,9 +1,10 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '@shop/shared/test-harness';
-import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import type { Database } from '../../../src/db/client.js';
 import * as schema from '../../../src/db/schema/index.js';
 import { seedCatalogue } from '../../../src/db/seed/seed-catalogue.js';
 
@@ -11,7 +12,7 @@ const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), '../../..
 
 export interface SeededDatabase {
   url: string;
-  db: NodePgDatabase<typeof schema>;
+  db: Database;
   /** Closes the pool and drops the database: call it from the file's `after` hook. */
   close(): Promise<void>;
 }
@@ -39,7 +40,7 @@ export async function seededDatabase(prefix: string): Promise<SeededDatabase> {
 }
 
 /** Inserts a shopper directly (sign-up itself is tested with the auth routes). */
-export async function insertUser(db: NodePgDatabase<typeof schema>, label: string): Promise<string> {
+export async function insertUser(db: Database, label: string): Promise<string> {
   const [user] = await db
     .insert(schema.users)
     .values({ emailBlindIndex: `bi-${label}-${Math.random().toString(36).slice(2)}`, passwordHash: 'not-a-real-hash' })

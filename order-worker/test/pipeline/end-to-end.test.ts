@@ -4,12 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { TEST_AMQP_URL, uniqueName } from '@shop/shared/test-harness';
-import { loadWorkerConfig } from '../../src/pipeline/worker-config.js';
-import { startOrderWorker } from '../../src/worker.js';
-import { orderRow } from '../support/paid-order.js';
-import { ADDRESS, buildPaymentsTestApp, seedProducts, signedInShopper } from '../support/payments-app.js';
+import { orderRow } from '../../../api/test/support/paid-order.js';
+import {
+  ADDRESS,
+  buildPaymentsTestApp,
+  seedProducts,
+  signedInShopper,
+} from '../../../api/test/support/payments-app.js';
+import { StripeDouble } from '../../../api/test/support/stripe-double.js';
+import { loadWorkerConfig } from '../../src/config.js';
+import { startOrderWorker } from '../../src/server.js';
 import { quietLogger, requireRabbit, stockOf, testTopology, waitFor } from '../support/pipeline-harness.js';
-import { StripeDouble } from '../support/stripe-double.js';
 
 const stripe = new StripeDouble();
 before(async () => {

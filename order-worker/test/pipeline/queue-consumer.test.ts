@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
+import type { DatabaseTx } from '@shop/api/db/client';
 import { TEST_AMQP_URL } from '@shop/shared/test-harness';
 import amqp from 'amqplib';
-import type { ShopTx } from '../../src/pipeline/database.js';
-import type { MailMessage } from '../../src/pipeline/mail-transport.js';
+import type { MailMessage } from '../../src/mail/mail-transport.js';
 import type { MessageHandler } from '../../src/pipeline/message-handler.js';
 import { createOrderFulfilmentHandler } from '../../src/pipeline/order-fulfilment-handler.js';
 import { startOutboxRelay } from '../../src/pipeline/outbox-relay.js';
@@ -128,7 +128,7 @@ describe('fulfilment queue consumer', () => {
     let failures = 0;
     const flaky: MessageHandler = {
       name: real.name,
-      async handle(tx: ShopTx, m: PipelineMessage) {
+      async handle(tx: DatabaseTx, m: PipelineMessage) {
         const outcome = await real.handle(tx, m);
         // Fails after the writes: the transaction rolls back, the message is not acked.
         if (failures < 3) {

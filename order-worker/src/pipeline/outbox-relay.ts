@@ -1,16 +1,16 @@
 import { once } from 'node:events';
+import type { Database } from '@shop/api/db/client';
+import { outbox } from '@shop/api/db/schema';
 import type { ConfirmChannel } from 'amqplib';
 import { inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { outbox } from '../db/schema/pipeline.js';
 import { closed, connectWithBackoff, redactAmqpUrl } from './amqp-connection.js';
 import { backoffDelay, sleepUnlessAborted } from './backoff.js';
-import type { ShopDb } from './database.js';
 import { OutboxWakeup, poolOf } from './outbox-wakeup.js';
 import { declareTopology, type Topology } from './topology.js';
 
 export interface OutboxRelayOptions {
-  db: ShopDb;
+  db: Database;
   amqpUrl: string;
   topology: Topology;
   log: Logger;

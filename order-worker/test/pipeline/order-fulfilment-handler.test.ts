@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { orderItems, orders, products, users } from '@shop/api/db/schema';
 import { uniqueName } from '@shop/shared/test-harness';
 import { eq } from 'drizzle-orm';
-import { orderItems, orders, products, users } from '../../src/db/schema/index.js';
-import type { MailMessage } from '../../src/pipeline/mail-transport.js';
+import type { MailMessage } from '../../src/mail/mail-transport.js';
 import { createOrderFulfilmentHandler } from '../../src/pipeline/order-fulfilment-handler.js';
 import { pipelineDatabase, quietLogger, stockOf } from '../support/pipeline-harness.js';
 

@@ -1,4 +1,4 @@
-import type { ShopTx } from './database.js';
+import type { DatabaseTx } from '@shop/api/db/client';
 import type { HandleOutcome, PipelineMessage } from './pipeline-message.js';
 
 /**
@@ -8,5 +8,5 @@ import type { HandleOutcome, PipelineMessage } from './pipeline-message.js';
 export interface MessageHandler {
   /** Names the consumer in the processed-messages table. */
   readonly name: string;
-  handle(tx: ShopTx, message: PipelineMessage): Promise<HandleOutcome>;
+  handle(tx: DatabaseTx, message: PipelineMessage): Promise<HandleOutcome>;
 }

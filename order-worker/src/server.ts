@@ -1,15 +1,15 @@
 import { pathToFileURL } from 'node:url';
+import { createDatabase } from '@shop/api/db/client';
 import { loggerOptions } from '@shop/shared/logger';
 import closeWithGrace from 'close-with-grace';
 import pino, { type Logger } from 'pino';
-import { createDatabase } from './db/client.js';
-import { FolderMailTransport, LogMailTransport, type MailTransport } from './pipeline/mail-transport.js';
+import { loadWorkerConfig, type WorkerConfig } from './config.js';
+import { FolderMailTransport, LogMailTransport, type MailTransport } from './mail/mail-transport.js';
 import { createOrderFulfilmentHandler } from './pipeline/order-fulfilment-handler.js';
 import { startOutboxClaimer } from './pipeline/outbox-claimer.js';
 import { startOutboxRelay } from './pipeline/outbox-relay.js';
 import { startQueueConsumer } from './pipeline/queue-consumer.js';
 import { topologyFor } from './pipeline/topology.js';
-import { loadWorkerConfig, type WorkerConfig } from './pipeline/worker-config.js';
 
 export interface OrderWorker {
   mode: 'amqp' | 'embedded';

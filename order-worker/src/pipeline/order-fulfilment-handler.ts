@@ -1,10 +1,8 @@
+import type { DatabaseTx } from '@shop/api/db/client';
+import { orderItems, orders, processedMessages, products } from '@shop/api/db/schema';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { products } from '../db/schema/catalogue.js';
-import { orderItems, orders } from '../db/schema/orders.js';
-import { processedMessages } from '../db/schema/pipeline.js';
-import type { ShopTx } from './database.js';
-import type { MailTransport } from './mail-transport.js';
+import type { MailTransport } from '../mail/mail-transport.js';
 import type { MessageHandler } from './message-handler.js';
 import { type HandleOutcome, type PipelineMessage, PoisonMessageError } from './pipeline-message.js';
 
@@ -22,7 +20,7 @@ export function createOrderFulfilmentHandler(deps: {
 }): MessageHandler {
   const name = deps.consumerName ?? 'order-fulfilment';
 
-  async function fulfil(tx: ShopTx, orderId: string, messageId: string): Promise<void> {
+  async function fulfil(tx: DatabaseTx, orderId: string, messageId: string): Promise<void> {
     const [order] = await tx
       .select({ id: orders.id, status: orders.status, userId: orders.userId })
       .from(orders)
@@ -76,7 +74,7 @@ export function createOrderFulfilmentHandler(deps: {
 
   return {
     name,
-    async handle(tx: ShopTx, message: PipelineMessage): Promise<HandleOutcome> {
+    async handle(tx: DatabaseTx, message: PipelineMessage): Promise<HandleOutcome> {
       const first = await tx
         .insert(processedMessages)
         .values({ consumer: name, messageId: message.messageId })

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createDatabase, type Database } from '@shop/api/db/client';
+import { runMigrations } from '@shop/api/db/migrate';
 import { TEST_AMQP_URL, withDatabase } from '@shop/shared/test-harness';
-import { createDatabase, type Database } from '../../src/db/client.js';
-import { runMigrations } from '../../src/db/migrate.js';
-import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../helper.js';
+import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../../../api/test/helper.js';
+import { PrivatePostgres } from '../../../api/test/support/private-postgres.js';
 import {
   countWhere,
   processedCount,
@@ -21,7 +22,6 @@ import {
   undispatchedCount,
   waitFor,
 } from '../support/pipeline-harness.js';
-import { PrivatePostgres } from '../support/private-postgres.js';
 
 before(() => requireRabbit());
 

@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createDatabase, type Database } from '@shop/api/db/client';
+import { runMigrations } from '@shop/api/db/migrate';
+import { orderItems, orders, outbox, processedMessages, products, users } from '@shop/api/db/schema';
+import { writeOutbox } from '@shop/api/pipeline/outbox';
 import { createTestDatabase, TEST_AMQP_URL, uniqueName } from '@shop/shared/test-harness';
 import amqp from 'amqplib';
 import { count, eq, sql } from 'drizzle-orm';
 import pino, { type Logger } from 'pino';
-import { createDatabase, type Database } from '../../src/db/client.js';
-import { runMigrations } from '../../src/db/migrate.js';
-import { orderItems, orders, outbox, processedMessages, products, users } from '../../src/db/schema/index.js';
-import { writeOutbox } from '../../src/pipeline/outbox.js';
 import { deleteTopology, type Topology, topologyFor } from '../../src/pipeline/topology.js';
 
 /** Fails with the fix named when the shared broker is not running (never a silent skip). */
@@ -186,7 +186,7 @@ export async function queueDepth(queue: string, url = TEST_AMQP_URL): Promise<nu
   }
 }
 
-const WORKER = fileURLToPath(new URL('../../src/worker.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
 
 /** The real order-worker entry point, as its own process with its own database role. */
 export function spawnWorker(env: Record<string, string>): { child: ChildProcess; output: () => string } {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { outbox } from '@shop/api/db/schema';
 import { TEST_AMQP_URL } from '@shop/shared/test-harness';
 import amqp from 'amqplib';
-import { outbox } from '../../src/db/schema/index.js';
-import type { MailMessage } from '../../src/pipeline/mail-transport.js';
+import type { MailMessage } from '../../src/mail/mail-transport.js';
 import { createOrderFulfilmentHandler } from '../../src/pipeline/order-fulfilment-handler.js';
 import { startOutboxRelay } from '../../src/pipeline/outbox-relay.js';
 import { startQueueConsumer } from '../../src/pipeline/queue-consumer.js';

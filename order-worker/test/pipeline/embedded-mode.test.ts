@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { outbox } from '@shop/api/db/schema';
+import { writeOutbox } from '@shop/api/pipeline/outbox';
 import { sql } from 'drizzle-orm';
-import { outbox } from '../../src/db/schema/index.js';
 import type { MessageHandler } from '../../src/pipeline/message-handler.js';
 import { createOrderFulfilmentHandler } from '../../src/pipeline/order-fulfilment-handler.js';
-import { writeOutbox } from '../../src/pipeline/outbox.js';
 import { startOutboxClaimer } from '../../src/pipeline/outbox-claimer.js';
 import {
   countWhere,

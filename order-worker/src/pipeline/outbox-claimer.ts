@@ -1,14 +1,14 @@
+import type { Database } from '@shop/api/db/client';
+import { outbox } from '@shop/api/db/schema';
 import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { outbox } from '../db/schema/pipeline.js';
 import { backoffDelay, sleepUnlessAborted } from './backoff.js';
-import type { ShopDb } from './database.js';
 import type { MessageHandler } from './message-handler.js';
 import { OutboxWakeup, poolOf } from './outbox-wakeup.js';
 import { type HandleOutcome, PoisonMessageError } from './pipeline-message.js';
 
 export interface OutboxClaimerOptions {
-  db: ShopDb;
+  db: Database;
   handler: MessageHandler;
   log: Logger;
   batchSize?: number;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createDatabase } from '@shop/api/db/client';
 import { createTestDatabase } from '@shop/shared/test-harness';
 import type pg from 'pg';
-import { createDatabase } from '../../src/db/client.js';
 import { OutboxWakeup } from '../../src/pipeline/outbox-wakeup.js';
 import { quietLogger, waitFor } from '../support/pipeline-harness.js';
 

@@ -1,15 +1,15 @@
+import type { Database } from '@shop/api/db/client';
+import { isDatabaseConnectionError } from '@shop/api/db/client';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
-import { isDatabaseConnectionError } from '../db/client.js';
 import { closed, connectWithBackoff, redactAmqpUrl } from './amqp-connection.js';
 import { backoffDelay, sleepUnlessAborted } from './backoff.js';
-import type { ShopDb } from './database.js';
 import type { MessageHandler } from './message-handler.js';
 import { type HandleOutcome, type PipelineMessage, PoisonMessageError, parseDelivery } from './pipeline-message.js';
 import { declareTopology, type Topology } from './topology.js';
 
 export interface QueueConsumerOptions {
-  db: ShopDb;
+  db: Database;
   amqpUrl: string;
   topology: Topology;
   handler: MessageHandler;
