@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { DatabaseTx } from '../db/client.js';
 import { accountTokens } from '../db/schema/index.js';
 import { AccountTokenExpiredError, AccountTokenInvalidError, AccountTokenUsedError } from '../errors.js';
-import type { ShopTx } from '../pipeline/database.js';
 
 export type TokenPurpose = 'email_verification' | 'password_reset';
 
@@ -27,7 +27,7 @@ export function hashOneTimeToken(token: string): string {
  * requests the mail carrying it). Earlier unused tokens of that purpose stop working: only the
  * newest link is valid.
  */
-export async function issueOneTimeToken(tx: ShopTx, userId: string, purpose: TokenPurpose): Promise<string> {
+export async function issueOneTimeToken(tx: DatabaseTx, userId: string, purpose: TokenPurpose): Promise<string> {
   const token = newOneTimeToken();
   await tx
     .delete(accountTokens)
@@ -47,7 +47,7 @@ export async function issueOneTimeToken(tx: ShopTx, userId: string, purpose: Tok
  * Otherwise throws the stable refusal: `account_token_invalid` (never issued, forged,
  * truncated, another purpose's), `account_token_expired`, `account_token_used`.
  */
-export async function consumeOneTimeToken(tx: ShopTx, token: string, purpose: TokenPurpose): Promise<string> {
+export async function consumeOneTimeToken(tx: DatabaseTx, token: string, purpose: TokenPurpose): Promise<string> {
   const tokenHash = hashOneTimeToken(token);
   const [spent] = await tx
     .update(accountTokens)
@@ -77,7 +77,7 @@ export async function consumeOneTimeToken(tx: ShopTx, token: string, purpose: To
  * reset then costs about the same for a known and an unknown email (no enumeration by timing,
  * ASVS 2.5.x / 2.2.x); the per-client and per-email limits bound what remains measurable.
  */
-export async function decoyTokenIssue(tx: ShopTx): Promise<void> {
+export async function decoyTokenIssue(tx: DatabaseTx): Promise<void> {
   const tokenHash = hashOneTimeToken(newOneTimeToken());
   await tx.delete(accountTokens).where(and(eq(accountTokens.userId, randomUUID()), isNull(accountTokens.usedAt)));
   await tx.select({ userId: accountTokens.userId }).from(accountTokens).where(eq(accountTokens.tokenHash, tokenHash));

@@ -1,8 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { issueOneTimeToken } from '../../accounts/one-time-tokens.js';
-import type { Database } from '../../db/client.js';
+import type { Database, DatabaseTx } from '../../db/client.js';
 import { users } from '../../db/schema/index.js';
-import type { ShopTx } from '../../pipeline/database.js';
 import { writeMailRequest } from '../../pipeline/outbox.js';
 
 /**
@@ -74,7 +73,7 @@ export async function findAccountByEmailIndex(
 }
 
 /** The password hash of an account that may still sign in, or null (deleted, erased, unknown). */
-export async function activePasswordHash(db: Database | ShopTx, id: string): Promise<string | null> {
+export async function activePasswordHash(db: Database | DatabaseTx, id: string): Promise<string | null> {
   const [row] = await db
     .select({ passwordHash: users.passwordHash })
     .from(users)
