@@ -4,6 +4,7 @@ import { AccessLog, loggerOptions } from '@shop/shared/logger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
+import { accountErasurePlugin } from './accounts/account-erasure.js';
 import { type ApiConfig, trustedProxies } from './config.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { paymentsWiring } from './payments/payments-wiring.js';
@@ -128,6 +129,11 @@ export async function buildApp(config: ApiConfig, deps: Partial<ApiDeps> = {}): 
   await app.register(checkoutRoutes, payments.checkout);
   await app.register(webhookRoutes, payments.webhooks);
   await app.register(cspReportRoutes);
+  // Deleted accounts are erased once their final mail is recorded (src/accounts/account-erasure.ts).
+  await app.register(accountErasurePlugin, {
+    intervalMs: config.ACCOUNT_ERASURE_INTERVAL_MS,
+    maxWaitMs: config.ACCOUNT_ERASURE_MAX_WAIT_MS,
+  });
   if (config.STOREFRONT_DIR) await app.register(storefrontPlugin, { distDir: config.STOREFRONT_DIR });
 
   await app.register(notFoundPlugin);

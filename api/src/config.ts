@@ -49,6 +49,18 @@ export const ApiConfigSchema = Type.Object({
   RATE_LIMIT_SIGNUP_MAX: Type.Integer({ minimum: 1, default: 5 }),
   RATE_LIMIT_CHECKOUT_MAX: Type.Integer({ minimum: 1, default: 10 }),
   RATE_LIMIT_NOT_FOUND_MAX: Type.Integer({ minimum: 1, default: 60 }),
+  // Account lifecycle (README "Account lifecycle"): resending the verification mail per
+  // account, password-reset requests per client and per typed email, the one-time-token
+  // routes per client, and password re-entry (export, deletion) per account.
+  RATE_LIMIT_VERIFICATION_EMAIL_MAX: Type.Integer({ minimum: 1, default: 3 }),
+  RATE_LIMIT_PASSWORD_RESET_MAX: Type.Integer({ minimum: 1, default: 5 }),
+  RATE_LIMIT_PASSWORD_RESET_ACCOUNT_MAX: Type.Integer({ minimum: 1, default: 3 }),
+  RATE_LIMIT_ACCOUNT_TOKEN_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  RATE_LIMIT_REAUTH_MAX: Type.Integer({ minimum: 1, default: 5 }),
+  // Account deletion: how often the api looks for accounts to erase, and how long it waits
+  // for the final mail to be recorded (sent or dead) before erasing all the same.
+  ACCOUNT_ERASURE_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  ACCOUNT_ERASURE_MAX_WAIT_MS: Type.Integer({ minimum: 0, maximum: 7 * 86_400_000, default: 86_400_000 }),
   // The storefront build to serve on the api's origin (npm start builds storefront/dist and
   // sets it). Unset: api only, as behind the compose gateway, which serves the build itself.
   STOREFRONT_DIR: Type.Optional(Type.String({ minLength: 1 })),

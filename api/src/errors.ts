@@ -11,13 +11,39 @@ import { defineError } from '@shop/shared/errors';
 // --- Sessions, sign-in, CSRF ---
 export const UnauthenticatedError = defineError('UNAUTHENTICATED', 'Sign in to continue', 401);
 export const InvalidCredentialsError = defineError('INVALID_CREDENTIALS', 'Email or password is incorrect', 401);
-// Signup cannot hide that an address is registered without email verification (which the
-// public contract does not have); the strict per-IP signup limit bounds that probing.
+// Signup still tells that an address is registered (it signs the shopper in at once, so it
+// cannot answer alike and mail the owner instead); the strict per-IP signup limit bounds that.
 export const EmailTakenError = defineError('EMAIL_TAKEN', 'An account with this email cannot be created', 409);
 export const CsrfTokenInvalidError = defineError('CSRF_TOKEN_INVALID', 'Missing or invalid CSRF token', 403);
 export const CrossOriginRefusedError = defineError('CROSS_ORIGIN_REFUSED', 'Cross-origin request refused', 403);
 // Thrown by the sign-in lockout and built by every rate-limit bucket (plugins/rate-limit.ts).
 export const TooManyAttemptsError = defineError('RATE_LIMITED', 'Too many requests, retry later', 429);
+
+// --- Account lifecycle: email verification, password reset, re-authentication ---
+// Checkout ships to and mails a real shopper: the address must have been proven first.
+export const EmailNotVerifiedError = defineError(
+  'EMAIL_NOT_VERIFIED',
+  'Verify your email address before checking out',
+  403,
+);
+export const EmailAlreadyVerifiedError = defineError('EMAIL_ALREADY_VERIFIED', 'This email is already verified', 409);
+// One-time tokens (ASVS 2.5.x): unknown, forged or truncated; expired; already used. The three
+// answers tell the owner of a real link what happened and a guesser nothing it could use:
+// "expired" and "used" are reached only with a token that was once issued.
+export const AccountTokenInvalidError = defineError('ACCOUNT_TOKEN_INVALID', 'This link is not valid', 400);
+export const AccountTokenExpiredError = defineError(
+  'ACCOUNT_TOKEN_EXPIRED',
+  'This link has expired, ask for a new one',
+  410,
+);
+export const AccountTokenUsedError = defineError(
+  'ACCOUNT_TOKEN_USED',
+  'This link has already been used, ask for a new one',
+  410,
+);
+// Export and deletion ask for the password again (ASVS 3.7.1): 403, not 401, because the
+// session itself is valid.
+export const ReauthenticationFailedError = defineError('REAUTHENTICATION_FAILED', 'The password is incorrect', 403);
 
 // --- Dependencies down: a stable 503 each, never a generic 500 ---
 export const RateLimitUnavailableError = defineError(

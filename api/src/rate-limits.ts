@@ -11,6 +11,9 @@ import type { ApiConfig } from './config.js';
  *   counts per /64), taken from X-Forwarded-For only when the peer is a TRUSTED_PROXIES gateway.
  * - key `account+client`: a hash of the normalised email and the client address together.
  * - key `account`: a hash of the normalised email alone. Neither hash holds the email.
+ *   The password-reset bucket hashes under its own label, so it shares no counter with login
+ *   and counts the same for a registered and an unknown email (no enumeration).
+ * - key `user`: the signed-in user's id (checked after the session is read: `hook: preHandler`).
  * - `whenStoreDown`: `closed` refuses with 503 `rate_limit_unavailable` while Redis is down, so
  *   a brute-force window never opens with an outage; `open` lets requests through, so browsing
  *   and Stripe's deliveries survive one.
@@ -25,6 +28,11 @@ import type { ApiConfig } from './config.js';
  * | loginAccount       | POST /api/auth/login       | RATE_LIMIT_LOGIN_ACCOUNT_CEILING 100     | 30 min | account        | delay      | closed     |
  * | signup             | POST /api/auth/signup      | RATE_LIMIT_SIGNUP_MAX 5                  | 1 min  | client         | refuse     | closed     |
  * | checkout           | POST /api/checkout         | RATE_LIMIT_CHECKOUT_MAX 10               | 1 min  | client         | refuse     | closed     |
+ * | verificationEmail  | POST /api/auth/verification-email | RATE_LIMIT_VERIFICATION_EMAIL_MAX 3 | 1 h    | user           | refuse     | closed     |
+ * | passwordReset      | POST /api/auth/password-reset | RATE_LIMIT_PASSWORD_RESET_MAX 5       | 15 min | client         | refuse     | closed     |
+ * | passwordResetAccount | POST /api/auth/password-reset | RATE_LIMIT_PASSWORD_RESET_ACCOUNT_MAX 3 | 1 h | account        | refuse     | closed     |
+ * | accountToken       | POST /api/auth/verify-email, /password-reset/confirm | RATE_LIMIT_ACCOUNT_TOKEN_MAX 10 | 1 min | client | refuse | closed |
+ * | reauth             | POST /api/me/export + /api/me/delete (one counter) | RATE_LIMIT_REAUTH_MAX 5 | 30 min | user | refuse | closed |
  * | webhook            | POST /api/webhooks/stripe  | 1200                                     | 1 min  | client         | refuse     | open       |
  * | cspReports         | POST /api/csp-reports      | 30                                       | 1 min  | client         | refuse     | open       |
  *
@@ -60,6 +68,11 @@ export interface RateLimits {
   checkout: Bucket;
   webhook: Bucket;
   cspReports: Bucket;
+  verificationEmail: Bucket;
+  passwordReset: Bucket;
+  passwordResetAccount: Bucket;
+  accountToken: Bucket;
+  reauth: Bucket;
 }
 
 /** Fixed by the routes' purpose rather than by deployment (the table above). */
@@ -83,6 +96,16 @@ function emailOf(request: FastifyRequest): string {
 
 function digest(parts: string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('base64url');
+}
+
+/** Password-reset requests per typed email (registered or not): a hash, never the email. */
+export function resetAccountKey(request: FastifyRequest): string {
+  return `reset-acct:${digest(['password-reset-account', emailOf(request)])}`;
+}
+
+/** The signed-in user (the session is read before `preHandler`); a client without one counts by address. */
+export function userKey(request: FastifyRequest): string {
+  return request.userId ? `user:${request.userId}` : `client:${clientOf(request)}`;
 }
 
 /** The per-account key: a hash of the normalised email, never the email itself. */
@@ -119,5 +142,20 @@ export function rateLimitsFor(config: ApiConfig): RateLimits {
     checkout: bucket(config.RATE_LIMIT_CHECKOUT_MAX, MINUTE, 'closed'),
     webhook: bucket(WEBHOOK_EVENTS_PER_MINUTE, MINUTE, 'open'),
     cspReports: bucket(CSP_REPORTS_PER_MINUTE, MINUTE, 'open'),
+    verificationEmail: {
+      ...bucket(config.RATE_LIMIT_VERIFICATION_EMAIL_MAX, 60 * MINUTE, 'closed'),
+      hook: 'preHandler',
+      keyGenerator: userKey,
+    },
+    passwordReset: bucket(config.RATE_LIMIT_PASSWORD_RESET_MAX, 15 * MINUTE, 'closed'),
+    passwordResetAccount: {
+      ...bucket(config.RATE_LIMIT_PASSWORD_RESET_ACCOUNT_MAX, 60 * MINUTE, 'closed'),
+      keyGenerator: resetAccountKey,
+    },
+    accountToken: bucket(config.RATE_LIMIT_ACCOUNT_TOKEN_MAX, MINUTE, 'closed'),
+    // Like the login lockout (PCI DSS v4.0.1 8.3.4): a stolen session cannot guess the password
+    // that export and deletion ask for again.
+    // One counter for both routes (one limiter, routes/me/privacy.ts), checked after the session is read.
+    reauth: { ...bucket(config.RATE_LIMIT_REAUTH_MAX, LOCKOUT, 'closed'), keyGenerator: userKey },
   };
 }

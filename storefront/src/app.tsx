@@ -3,15 +3,19 @@ import { Layout } from './components/layout.js';
 import { RequireLogin } from './components/require-login.js';
 import { SessionProvider } from './components/session.js';
 import { AccountPage } from './pages/account.js';
+import { AccountDeletedPage } from './pages/account-deleted.js';
 import { CartPage } from './pages/cart.js';
 import { CataloguePage } from './pages/catalogue.js';
 import { CheckoutPage } from './pages/checkout.js';
 import { ConfirmationPage } from './pages/confirmation.js';
+import { ForgotPasswordPage } from './pages/forgot-password.js';
 import { LoginPage } from './pages/login.js';
 import { NotFoundPage } from './pages/not-found.js';
 import { OrderPage } from './pages/order.js';
 import { ProductPage } from './pages/product.js';
+import { ResetPasswordPage } from './pages/reset-password.js';
 import { SignupPage } from './pages/signup.js';
+import { VerifyEmailPage } from './pages/verify-email.js';
 
 export function App() {
   return (
@@ -24,6 +28,10 @@ export function App() {
             <Route path="cart" element={<CartPage />} />
             <Route path="signup" element={<SignupPage />} />
             <Route path="login" element={<LoginPage />} />
+            <Route path="verify-email" element={<VerifyEmailPage />} />
+            <Route path="forgot-password" element={<ForgotPasswordPage />} />
+            <Route path="reset-password" element={<ResetPasswordPage />} />
+            <Route path="account-deleted" element={<AccountDeletedPage />} />
             <Route
               path="account"
               element={

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -59,15 +59,5 @@ describe('SECURITY.md known limitations are still true', () => {
     const expiry = /accepted risk until (\d{4}-\d{2}-\d{2}) \(T-T07, T-I14\)/.exec(limitations)?.[1];
     for (const id of ['T-T07', 'T-I14'])
       assert.equal(model.threats.find((t) => t.id === id)?.acceptance?.expires, expiry);
-  });
-
-  it('the shopper routes for verification, reset, export and deletion are not built', () => {
-    assert.match(limitations, /email verification, password reset, data export and account deletion/);
-    // The routes, not a comment that names a route to come (the mail contract's schema does).
-    const routes = readdirSync(join(ROOT, 'api/src/routes'), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts'))
-      .map((f) => readFileSync(join(ROOT, 'api/src/routes', f), 'utf8'))
-      .join('\n');
-    assert.doesNotMatch(routes, /['"`]\/api\/(auth\/)?(password-reset|verify-email|me\/export|me\/delete)/);
   });
 });

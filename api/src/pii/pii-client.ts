@@ -4,7 +4,8 @@ import { TokenizerUnavailableError } from '../errors.js';
 /**
  * The api's only way to handle personal data (email, name, phone, shipping address):
  * it hands values to the vault-tokenizer over mTLS and keeps the tokens. Per the
- * tokenizer policy the api may tokenize and blind-index, never detokenize.
+ * tokenizer policy the api may tokenize and blind-index, never detokenize, and may erase a
+ * whole subject (account deletion) within an hourly bound.
  */
 export type PiiField = 'email' | 'name' | 'phone' | 'shipping_address';
 
@@ -13,6 +14,12 @@ export interface PiiClient {
   tokenize(subjectId: string, items: { field: PiiField; value: string }[]): Promise<string[]>;
   /** Keyed HMAC of the normalised value, for lookups such as login by email. */
   blindIndex(field: PiiField, value: string): Promise<string>;
+  /**
+   * Erases a subject (account deletion): the tokenizer destroys its data key, so every copy of
+   * its ciphertext, backups included, becomes unreadable. Bounded per hour by the tokenizer's
+   * policy (`eraseSubject`); erasing an erased subject again succeeds.
+   */
+  eraseSubject(subjectId: string): Promise<void>;
 }
 
 /**

@@ -73,12 +73,21 @@ export class TokenizerClient implements PiiClient {
     return index;
   }
 
+  async eraseSubject(subjectId: string): Promise<void> {
+    await this.call('DELETE', `/v1/subjects/${encodeURIComponent(subjectId)}`);
+  }
+
   close(): void {
     this.agent.destroy();
   }
 
   private post(path: string, payload: unknown): Promise<unknown> {
-    const data = Buffer.from(JSON.stringify(payload));
+    return this.call('POST', path, payload);
+  }
+
+  /** One call; resolves with the JSON body of a 200, or with undefined for a 204. */
+  private call(method: 'POST' | 'DELETE', path: string, payload?: unknown): Promise<unknown> {
+    const data = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
     return new Promise((resolve, reject) => {
       const req = https.request(
         {
@@ -86,9 +95,9 @@ export class TokenizerClient implements PiiClient {
           hostname: this.base.hostname,
           port: this.base.port || 443,
           path,
-          method: 'POST',
+          method,
           agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': data.length },
+          headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -104,6 +113,7 @@ export class TokenizerClient implements PiiClient {
               body = undefined;
             }
             if (status === 200 && body && typeof body === 'object') return resolve(body);
+            if (status === 204 && method === 'DELETE') return resolve(undefined);
             if (REJECTED.has(status)) {
               const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
               return reject(new PiiRejectedError(typeof code === 'string' ? code : `http_${status}`));
@@ -121,7 +131,8 @@ export class TokenizerClient implements PiiClient {
           new PiiUnavailableError(`tokenizer unreachable (${(err as NodeJS.ErrnoException).code ?? err.message})`),
         );
       });
-      req.end(data);
+      if (data) req.end(data);
+      else req.end();
     });
   }
 }

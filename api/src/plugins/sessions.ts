@@ -47,6 +47,10 @@ declare module 'fastify' {
     session: CsrfSessionView;
     sessionState: SessionState;
   }
+  interface FastifyInstance {
+    /** Ends every session of a user, wherever it was opened (password reset, account deletion). */
+    endUserSessions(userId: string): Promise<void>;
+  }
 }
 
 export interface SessionPluginOptions {
@@ -96,6 +100,7 @@ export const sessionPlugin = fp(
     const replies = new WeakMap<FastifyRequest, FastifyReply>();
     const replyFor = (request: FastifyRequest) => replies.get(request) as FastifyReply;
 
+    app.decorate('endUserSessions', (userId: string) => sessions.destroyUserSessions(userId));
     app.decorateRequest('userId', null);
     app.decorateRequest('sessionState', null as unknown as SessionState);
     app.decorateRequest('session', {

@@ -28,6 +28,10 @@ export class MemorySessionStore implements SessionStore {
     this.entries.delete(idHash);
   }
 
+  async destroyUserSessions(userId: string): Promise<void> {
+    for (const [k, v] of this.entries) if (v.data.userId === userId) this.entries.delete(k);
+  }
+
   /** Bounded memory: expired sessions are dropped as new ones arrive. */
   private sweep(): void {
     if (this.entries.size < 1000) return;

@@ -26,12 +26,47 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
+  /** The per-user index: the id hashes of a user's sessions, so all of them can be ended at once. */
+  private userKey(userId: string): string {
+    return `${this.prefix}user-sess:${userId}`;
+  }
+
   async set(idHash: string, data: SessionData, ttlMs: number): Promise<void> {
-    await this.guard(() => this.redis.set(this.key(idHash), JSON.stringify(data), 'PX', Math.max(1, ttlMs)));
+    const ttl = Math.max(1, ttlMs);
+    if (!data.userId) {
+      await this.guard(() => this.redis.set(this.key(idHash), JSON.stringify(data), 'PX', ttl));
+      return;
+    }
+    const index = this.userKey(data.userId);
+    // One MULTI: a session is never saved without its index entry. The index lives as long as
+    // its longest session (NX sets a first expiry, GT only ever extends it); ids of sessions
+    // that ended before it expires are harmless (deleting a missing key is a no-op).
+    await this.guard(() =>
+      this.redis
+        .multi()
+        .set(this.key(idHash), JSON.stringify(data), 'PX', ttl)
+        .sadd(index, idHash)
+        .pexpire(index, ttl, 'NX')
+        .pexpire(index, ttl, 'GT')
+        .exec()
+        .then(failedStep),
+    );
   }
 
   async destroy(idHash: string): Promise<void> {
     await this.guard(() => this.redis.del(this.key(idHash)));
+  }
+
+  async destroyUserSessions(userId: string): Promise<void> {
+    const index = this.userKey(userId);
+    const ids = await this.guard(() => this.redis.smembers(index));
+    await this.guard(() =>
+      this.redis
+        .multi()
+        .del(...ids.map((id) => this.key(id)), index)
+        .exec()
+        .then(failedStep),
+    );
   }
 
   private async guard<T>(op: () => Promise<T>): Promise<T> {
@@ -42,4 +77,10 @@ export class RedisSessionStore implements SessionStore {
       throw new SessionStoreUnavailableError();
     }
   }
+}
+
+/** A MULTI answers per step: one failed step fails the call (fail closed). */
+function failedStep(results: [Error | null, unknown][] | null): void {
+  if (!results) throw new Error('transaction aborted');
+  for (const [err] of results) if (err) throw err;
 }

@@ -32,5 +32,10 @@ export interface SessionStore {
   get(idHash: string): Promise<SessionData | undefined>;
   set(idHash: string, data: SessionData, ttlMs: number): Promise<void>;
   destroy(idHash: string): Promise<void>;
+  /**
+   * Ends every session of one user (password reset, account deletion: ASVS 3.3.3, 2.5.x),
+   * through a per-user index kept as sessions are saved.
+   */
+  destroyUserSessions(userId: string): Promise<void>;
   close?(): Promise<void>;
 }

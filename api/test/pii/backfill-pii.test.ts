@@ -109,6 +109,7 @@ describe('npm run backfill-pii -w api, before migration 0006 drops the plain col
     let calls = 0;
     const failing: PiiClient = {
       blindIndex: (f, v) => client.blindIndex(f, v),
+      eraseSubject: (s) => client.eraseSubject(s),
       tokenize: (s, items) => {
         calls += 1;
         if (calls > 30) throw new PiiUnavailableError('tokenizer unreachable (ECONNRESET)');

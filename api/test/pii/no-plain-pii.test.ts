@@ -6,6 +6,7 @@ import { orders, users } from '../../src/db/schema/index.js';
 import { TokenizerClient } from '../../src/pii/tokenizer-client.js';
 import { buildTestApp, STRONG_PASSWORD } from '../helper.js';
 import { LogCapture } from '../support/log-capture.js';
+import { mailRequests, recordMailDelivery, verifyEmail } from '../support/mail-requests.js';
 import { fillCart, seedProducts } from '../support/payments-app.js';
 import { findValuesInDatabase } from '../support/pii-scan.js';
 import { startRealTokenizer } from '../support/real-tokenizer.js';
@@ -39,6 +40,7 @@ describe('personal data in the shop database (issue 3, item 8)', () => {
     const signup = await shopper.signup(email, STRONG_PASSWORD, name);
     assert.equal(signup.statusCode, 201, signup.body);
     const userId = signup.json<{ id: string }>().id;
+    await verifyEmail(shopper, db, userId);
 
     // 3. Checkout with a shipping address (the phone typed into its second line: the public
     //    contract has no phone field, and free text there must be tokenized too).
@@ -73,17 +75,39 @@ describe('personal data in the shop database (issue 3, item 8)', () => {
       id: userId,
       email: email.toLowerCase(),
       name,
+      emailVerified: true,
     });
     const later = client();
     const login = await later.login(email.toUpperCase(), STRONG_PASSWORD);
     assert.equal(login.statusCode, 200, login.body);
     const me = await later.request({ method: 'GET', url: '/api/me' });
-    assert.deepEqual(me.json(), { id: userId, email: email.toLowerCase(), name: null });
+    assert.deepEqual(me.json(), { id: userId, email: email.toLowerCase(), name: null, emailVerified: true });
     assert.equal((await later.login(email, 'not the password at all')).statusCode, 401);
 
     // 7. Nor did any of it reach the log stream.
     const text = logs.text().toLowerCase();
     for (const value of typed) assert.ok(!text.includes(value.toLowerCase()), 'a typed value was logged');
+
+    // 8. Deletion (issue 11): once the final mail is recorded and the erasure step has run, no
+    //    row links the shopper to a token, and the tokenizer cannot decrypt what it held.
+    const tokens = [user?.emailToken, user?.nameToken, order?.shippingAddressToken].filter(
+      (v): v is string => typeof v === 'string',
+    );
+    const del = await later.request({ method: 'POST', url: '/api/me/delete', payload: { password: STRONG_PASSWORD } });
+    assert.equal(del.statusCode, 202, del.body);
+    const [finalMail] = await mailRequests(db, userId, 'account_deleted');
+    if (!finalMail) throw new Error('no final mail requested');
+    await recordMailDelivery(db, finalMail);
+    assert.equal(await app.eraseDueAccounts(), 1);
+    assert.deepEqual(await findValuesInDatabase(ownerUrl, [...typed, ...tokens, user?.emailBlindIndex ?? '']), []);
+    const read = await tokenizer.harness.call('order-worker', 'POST', '/v1/detokenize', {
+      items: [
+        { token: user?.emailToken, field: 'email' },
+        { token: order?.shippingAddressToken, field: 'shipping_address' },
+      ],
+    });
+    assert.equal(read.status, 410, 'the subject is erased');
+    assert.equal((await client().login(email, STRONG_PASSWORD)).statusCode, 401);
   });
 
   it('answers 400 pii_value_rejected, creating no user, to a name the tokenizer refuses (a control character)', async (t) => {

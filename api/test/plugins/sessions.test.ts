@@ -127,4 +127,30 @@ describe('[C-006] sessions (ASVS 3.2-3.4, PCI DSS v4.0.1 8.2.8)', () => {
       assert.ok(!String(await app.redis?.get(k)).includes(id));
     }
   });
+
+  for (const redis of [true, false]) {
+    it(`ends every session of one user and no other's through the per-user index (${redis ? 'Redis' : 'in-process'} store; ASVS 3.3.3)`, async (t) => {
+      const { app, client } = await buildTestApp(t, { redis });
+      const email = uniqueEmail('everywhere');
+      const first = client();
+      const signup = await first.signup(email, STRONG_PASSWORD);
+      const userId = signup.json<{ id: string }>().id;
+      const second = client();
+      assert.equal((await second.login(email, STRONG_PASSWORD)).statusCode, 200);
+      const bystander = client();
+      await bystander.signup(uniqueEmail('bystander'), STRONG_PASSWORD);
+      await app.endUserSessions(userId);
+      for (const c of [first, second]) {
+        const me = await c.request({ method: 'GET', url: '/api/me' });
+        assert.equal(me.statusCode, 401);
+        assert.equal(me.json().error.code, 'unauthenticated');
+      }
+      assert.equal(
+        (await bystander.request({ method: 'GET', url: '/api/me' })).statusCode,
+        200,
+        'another user stays signed in',
+      );
+      assert.equal((await client().login(email, STRONG_PASSWORD)).statusCode, 200, 'signing in again works');
+    });
+  }
 });

@@ -10,6 +10,8 @@ import type { PiiClient, PiiField } from '../../src/pii/pii-client.js';
  */
 export class FakePii implements PiiClient {
   readonly calls: { subjectId: string; fields: string[] }[] = [];
+  /** Subjects erased, in order (account deletion). */
+  readonly erased: string[] = [];
   failWith: Error | undefined;
   private readonly key = randomBytes(32);
 
@@ -23,5 +25,10 @@ export class FakePii implements PiiClient {
     if (this.failWith) throw this.failWith;
     const normalised = value.normalize('NFC').trim().toLowerCase();
     return `bi_${createHmac('sha256', this.key).update(`${field}\0${normalised}`).digest('base64url')}`;
+  }
+
+  async eraseSubject(subjectId: string): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.erased.push(subjectId);
   }
 }

@@ -11,6 +11,7 @@ import { cartItems, carts, products, users } from '../../src/db/schema/index.js'
 import { requireRedis, TestClient } from '../helper.js';
 import { FakePii } from './fake-pii.js';
 import { LogCapture } from './log-capture.js';
+import { verifyEmail } from './mail-requests.js';
 import { deleteRedisPrefix } from './redis-prefix.js';
 
 export { FakePii } from './fake-pii.js';
@@ -103,7 +104,10 @@ export async function fillCart(db: Database, userId: string, lines: { productId:
   if (lines.length > 0) await db.insert(cartItems).values(lines.map((l) => ({ ...l, cartId })));
 }
 
-/** Signs a shopper up through the real route and returns their id. */
+/**
+ * Signs a shopper up through the real route, follows the mailed verification link (checkout
+ * requires a verified email) and returns their id.
+ */
 export async function signedInShopper(client: TestClient, db: Database): Promise<string> {
   const email = `shopper.${uniqueName('u')}@example.test`;
   const res = await client.signup(email, 'correct horse battery staple', 'Test Shopper');
@@ -112,6 +116,7 @@ export async function signedInShopper(client: TestClient, db: Database): Promise
   const id = me.json<{ id: string }>().id;
   const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, id));
   if (!user) throw new Error('signed-up user not found');
+  await verifyEmail(client, db, id);
   return id;
 }
 

@@ -91,3 +91,37 @@ export async function listOrders(): Promise<OrderSummary[]> {
 export async function getOrder(id: string): Promise<OrderDetail> {
   return (await api.get(`/api/orders/${encodeURIComponent(id)}`)) as OrderDetail;
 }
+
+// Account lifecycle (issue 11). The mailed links carry a one-time token; the pages post it.
+
+/** Follows the mailed verification link. */
+export async function verifyEmail(token: string): Promise<void> {
+  await api.post('/api/auth/verify-email', { token });
+}
+
+/** Asks for a new verification mail (signed in). */
+export async function resendVerificationEmail(): Promise<void> {
+  await api.post('/api/auth/verification-email');
+}
+
+/** The api answers the same whether or not the address has an account. */
+export async function requestPasswordReset(email: string): Promise<void> {
+  await api.post('/api/auth/password-reset', { email });
+}
+
+/** Sets a new password with the mailed token; every session of the account ends. */
+export async function confirmPasswordReset(token: string, password: string): Promise<void> {
+  await api.post('/api/auth/password-reset/confirm', { token, password });
+  resetCsrfToken();
+}
+
+/** Asks for a copy of the shopper's data by mail, after the password is typed again. */
+export async function requestDataExport(password: string): Promise<void> {
+  await api.post('/api/me/export', { password });
+}
+
+/** Deletes the account, after the password is typed again; the session ends. */
+export async function deleteAccount(password: string): Promise<void> {
+  await api.post('/api/me/delete', { password });
+  resetCsrfToken();
+}

@@ -2,9 +2,11 @@ import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { listOrders, type OrderSummary } from '../api/shop.js';
 import { formatMoney } from '../components/money.js';
+import { PrivacySection } from '../components/privacy-section.js';
 import { useSession } from '../components/session.js';
 import { Empty, ErrorMessage, errorText, Loading } from '../components/status.js';
 import { useTitle } from '../components/use-title.js';
+import { VerificationNotice } from '../components/verification-notice.js';
 import { orderStatusLabel } from './order-status.js';
 
 export function AccountPage() {
@@ -32,6 +34,7 @@ export function AccountPage() {
           <dd>{user.email}</dd>
         </dl>
       )}
+      <VerificationNotice />
       <h2>Your orders</h2>
       {error && <ErrorMessage>Your orders could not be loaded. {error}</ErrorMessage>}
       {!orders && !error && <Loading label="Loading your orders…" />}
@@ -67,6 +70,7 @@ export function AccountPage() {
           </tbody>
         </table>
       )}
+      <PrivacySection />
     </section>
   );
 }

@@ -5,9 +5,11 @@ import { ApiError } from '../api/client.js';
 import { FORM_LIMITS } from '../api/form-limits.js';
 import { type Cart, type CheckoutSession, getCart, type ShippingAddress, startCheckout } from '../api/shop.js';
 import { formatMoney } from '../components/money.js';
+import { useSession } from '../components/session.js';
 import { Empty, ErrorMessage, errorText, Loading } from '../components/status.js';
 import { stripeFor } from '../components/stripe-loader.js';
 import { useTitle } from '../components/use-title.js';
+import { VerificationNotice } from '../components/verification-notice.js';
 import { COUNTRIES } from './countries.js';
 
 const EMPTY_ADDRESS: ShippingAddress = { name: '', line1: '', line2: '', city: '', postalCode: '', country: 'DE' };
@@ -20,11 +22,16 @@ export function CheckoutPage() {
   const [notConfigured, setNotConfigured] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const { user, refresh } = useSession();
+  // Checkout needs a verified email (the api answers 403 email_not_verified otherwise).
+  const unverified = user !== null && !user.emailVerified;
   useTitle('Checkout');
 
   useEffect(() => {
     getCart().then(setCart, (err) => setCartError(errorText(err)));
-  }, []);
+    // The link may have been followed in another tab since the session was read.
+    void refresh();
+  }, [refresh]);
 
   function field(key: keyof ShippingAddress) {
     return {
@@ -45,6 +52,7 @@ export function CheckoutPage() {
       else setSession(next);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'payments_not_configured') setNotConfigured(true);
+      else if (err instanceof ApiError && err.code === 'email_not_verified') await refresh();
       else setError(errorText(err));
     } finally {
       setBusy(false);
@@ -79,7 +87,8 @@ export function CheckoutPage() {
               </p>
             </div>
           )}
-          {!notConfigured && !session && (
+          {!notConfigured && !session && unverified && <VerificationNotice />}
+          {!notConfigured && !session && !unverified && (
             <form className="stacked" onSubmit={onAddress} aria-labelledby="shipping-title">
               <h2 id="shipping-title">1. Shipping address</h2>
               {error && <ErrorMessage>{error}</ErrorMessage>}

@@ -64,6 +64,9 @@ export function LoginPage() {
         </button>
       </form>
       <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
+      <p>
         New here? <Link to={`/signup?next=${encodeURIComponent(next)}`}>Create an account</Link>
       </p>
     </section>

@@ -4,14 +4,21 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { LoginBody, SignupBody } from '../../../api/src/routes/auth/schemas.js';
 import { ShippingAddress } from '../../../api/src/routes/checkout/schemas.js';
 import { type StorefrontStack, startStorefrontStack } from '../../../api/test/support/storefront-stack.js';
 import { launchChromium, newContext } from '../support/browser.js';
 import { buildStorefront } from '../support/build-storefront.js';
-import { type Limits, schemaLimits } from '../support/schema-limits.js';
-import { addToCart, fillShippingAddress, newShopper, searchAndOpenFirst, signUp } from '../support/shopper.js';
+import { formLimits, schemaLimits } from '../support/schema-limits.js';
+import {
+  addToCart,
+  fillShippingAddress,
+  followVerificationMail,
+  newShopper,
+  searchAndOpenFirst,
+  signUp,
+} from '../support/shopper.js';
 
 describe('checkout without Stripe keys, in Chromium', () => {
   const cleanups: (() => unknown)[] = [];
@@ -43,6 +50,8 @@ describe('checkout without Stripe keys, in Chromium', () => {
     await page.goto(`${stack.url}/signup?next=/checkout`);
     await signUp(page, newShopper());
     await page.waitForURL(`${stack.url}/checkout`);
+    await followVerificationMail(page, stack.url, stack.db);
+    await page.goto(`${stack.url}/checkout`);
     await fillShippingAddress(page);
     const alert = page.getByRole('alert').filter({ hasText: 'Payments are not configured' });
     await alert.waitFor();
@@ -50,22 +59,6 @@ describe('checkout without Stripe keys, in Chromium', () => {
     assert.equal(await page.getByRole('button', { name: 'Pay now' }).count(), 0);
     assert.deepEqual(stripeRequests, [], 'no Stripe.js without a publishable key');
   });
-
-  /** The bounds the browser enforces on each form field, by the field's contract name. */
-  async function formLimits(page: Page, ids: Record<string, string>): Promise<Record<string, Limits>> {
-    const out: Record<string, Limits> = {};
-    for (const [key, id] of Object.entries(ids)) {
-      out[key] = await page.locator(`#${id}`).evaluate((el) => {
-        const { minLength, maxLength } = el as HTMLInputElement;
-        // -1 (or undefined on a select) means the attribute is absent.
-        return {
-          ...(minLength === undefined || minLength < 0 ? {} : { minLength }),
-          ...(maxLength === undefined || maxLength < 0 ? {} : { maxLength }),
-        };
-      });
-    }
-    return out;
-  }
 
   it("[issue 9.7] the storefront's form limits equal the api schema's (a 150-character name is refused in the browser, not by a 400)", async () => {
     const context = await newContext(browser);
@@ -97,6 +90,8 @@ describe('checkout without Stripe keys, in Chromium', () => {
     await page.getByRole('button', { name: 'Create account' }).click();
     assert.equal((await answer).status(), 201);
     await page.waitForURL(`${base}/checkout`);
+    await followVerificationMail(page, base, stack.db);
+    await page.goto(`${base}/checkout`);
 
     assert.deepEqual(
       await formLimits(page, {

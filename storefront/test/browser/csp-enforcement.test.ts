@@ -51,7 +51,7 @@ describe('Content-Security-Policy on the payment page, in Chromium', () => {
     const page = await context.newPage();
     const failures = new Map<string, string>();
     page.on('requestfailed', (r) => failures.set(r.url(), r.failure()?.errorText ?? ''));
-    await reachPaymentStep(page, stack.url);
+    await reachPaymentStep(page, stack.url, stack.db);
     return { page, failures };
   }
 

@@ -45,7 +45,7 @@ describe('order confirmation in Chromium (finding 8.10)', () => {
         if (document.body?.textContent?.includes('payment was received')) w.sawReceived = true;
       }).observe(document, { subtree: true, childList: true, characterData: true });
     });
-    await reachPaymentStep(page, stack.url);
+    await reachPaymentStep(page, stack.url, stack.db);
     const orderId = await page.evaluate(async () => {
       const res = await fetch('/api/orders', { credentials: 'same-origin' });
       const body = (await res.json()) as { items: { id: string; status: string }[] };

@@ -14,6 +14,7 @@ import {
   addToCart,
   cardFrame,
   fillCard,
+  followVerificationMail,
   logOutAndIn,
   newShopper,
   reachPaymentStep,
@@ -55,7 +56,7 @@ describe('storefront in Chromium, payments configured', () => {
   it('takes a shopper from search to a paid order listed in their account (search, product, cart, sign up, checkout, confirmation)', async () => {
     const { page } = await freshPage();
     const base = stack.url;
-    const { product } = await reachPaymentStep(page, base);
+    const { product } = await reachPaymentStep(page, base, stack.db);
     await fillCard(page);
     await page.getByRole('button', { name: 'Pay now' }).click();
 
@@ -86,7 +87,7 @@ describe('storefront in Chromium, payments configured', () => {
 
   it('shows a declined card as an error on the checkout page and lets the shopper try again', async () => {
     const { page } = await freshPage();
-    await reachPaymentStep(page, stack.url);
+    await reachPaymentStep(page, stack.url, stack.db);
     await fillCard(page, DECLINED_CARD);
     await page.getByRole('button', { name: 'Pay now' }).click();
     await page.getByRole('alert').filter({ hasText: 'Your card was declined.' }).waitFor();
@@ -96,7 +97,7 @@ describe('storefront in Chromium, payments configured', () => {
 
   it('[C-001] has no input in our own DOM that could hold a card number, and our page cannot read the iframe fields (SAQ A, PCI DSS 6.4.3)', async () => {
     const { page } = await freshPage();
-    await reachPaymentStep(page, stack.url);
+    await reachPaymentStep(page, stack.url, stack.db);
     await fillCard(page);
     const seen = await page.evaluate(() => {
       const fields = [...document.querySelectorAll('input, textarea, select, [contenteditable]')].map((el) => ({
@@ -187,6 +188,11 @@ describe('storefront in Chromium, payments configured', () => {
     await page.goto(`${stack.url}/signup?next=/checkout`);
     await audit('sign up');
     await signUp(page, newShopper());
+    await page.getByRole('heading', { name: 'Verify your email address' }).waitFor();
+    await audit('checkout, email not verified');
+    await followVerificationMail(page, stack.url, stack.db);
+    await audit('email verified');
+    await page.goto(`${stack.url}/checkout`);
     await page.getByRole('heading', { name: '1. Shipping address' }).waitFor();
     await audit('checkout, address');
     await page.getByLabel('Full name').fill('Ada Shopper');

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FrameLocator, Page } from 'playwright-core';
+import type { Database } from '../../../api/src/db/client.js';
+import { mailedToken } from '../../../api/test/support/mail-requests.js';
 
 /** Steps a shopper takes, written once so every browser test walks the same real UI. */
 
@@ -43,7 +45,22 @@ export async function logOutAndIn(page: Page, shopper: ReturnType<typeof newShop
   await page.getByLabel('Password').fill(shopper.password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
-  await page.getByText(shopper.email).waitFor();
+  await page.locator('.details').getByText(shopper.email).waitFor();
+}
+
+/**
+ * Follows the link of the verification mail the api requested at signup: the token is read
+ * from the mail request as the order-worker would read it (the database owner here), and the
+ * browser opens `/verify-email?token=…` as a shopper clicking the mailed link does.
+ */
+export async function followVerificationMail(page: Page, base: string, db: Database): Promise<void> {
+  const me = await page.evaluate(async () => {
+    const res = await fetch('/api/me', { credentials: 'same-origin' });
+    return (await res.json()) as { id: string };
+  });
+  const token = await mailedToken(db, me.id, 'email_verification');
+  await page.goto(`${base}/verify-email?token=${token}`);
+  await page.getByText('Your email address is verified').waitFor();
 }
 
 export async function fillShippingAddress(page: Page): Promise<void> {
@@ -67,8 +84,8 @@ export async function fillCard(page: Page, number = TEST_CARD): Promise<void> {
   await frame.getByLabel('Security code').fill('123');
 }
 
-/** From an empty browser to the payment step: product in cart, signed up, address given. */
-export async function reachPaymentStep(page: Page, base: string, query = 'turntable') {
+/** From an empty browser to the payment step: product in cart, signed up, email verified, address given. */
+export async function reachPaymentStep(page: Page, base: string, db: Database, query = 'turntable') {
   const shopper = newShopper();
   const product = await searchAndOpenFirst(page, base, query);
   await addToCart(page);
@@ -76,6 +93,10 @@ export async function reachPaymentStep(page: Page, base: string, query = 'turnta
   await page.getByRole('link', { name: 'Sign up to check out' }).click();
   await signUp(page, shopper);
   await page.waitForURL(`${base}/checkout`);
+  // Checkout needs a verified email: the page says so, and the mailed link does it.
+  await page.getByRole('heading', { name: 'Verify your email address' }).waitFor();
+  await followVerificationMail(page, base, db);
+  await page.goto(`${base}/checkout`);
   await fillShippingAddress(page);
   await page.getByRole('heading', { name: '2. Payment' }).waitFor();
   await cardFrame(page).getByLabel('Card number').waitFor();

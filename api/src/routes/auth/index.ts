@@ -13,14 +13,17 @@ import { usePii } from '../../pii/use-pii.js';
 import type { SessionProfile } from '../../sessions/session-store.js';
 import { mergeAnonymousCart } from '../cart/cart-service.js';
 import { createAccount, emailIndexTaken, findAccountByEmailIndex } from './accounts.js';
+import emailVerificationRoutes from './email-verification.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.js';
+import passwordResetRoutes from './password-reset.js';
 import { Account, CsrfToken, LoginBody, normaliseEmail, SignupBody } from './schemas.js';
 import { rememberProfile } from './session-profile.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 
 /**
- * Signup, login, logout and the CSRF token: the public contract of ARCHITECTURE.md.
+ * Signup, login, logout and the CSRF token: the public contract of ARCHITECTURE.md; email
+ * verification and password reset are registered from their own files.
  *
  * Personal data goes to the vault-tokenizer, never into the shop database: signup stores the
  * email's blind index and the email and name tokens; login finds the account by the blind
@@ -36,6 +39,8 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
   // together are slowed, and the owner still gets in ([pentest 8.8], src/rate-limits.ts).
   const accountClientLimiter = app.createRateLimit(limits.loginAccountClient);
   const accountLimiter = app.createRateLimit(limits.loginAccount);
+  await app.register(emailVerificationRoutes);
+  await app.register(passwordResetRoutes);
 
   async function signIn(request: FastifyRequest, userId: string, profile: SessionProfile): Promise<void> {
     const { previousCartKey } = await request.startUserSession(userId);
@@ -81,7 +86,7 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
       if (!created) throw new EmailTakenError();
       await signIn(request, id, { email, name });
       request.log.info({ event: 'account_created', userId: id }, 'account created');
-      return reply.code(201).send({ id, email, name });
+      return reply.code(201).send({ id, email, name, emailVerified: false });
     },
   );
 
@@ -121,7 +126,7 @@ export default async function authRoutes(fastify: FastifyInstance): Promise<void
       // The name is not known after a login: the api can never read it back from the tokenizer.
       await signIn(request, account.id, { email, name: null });
       request.log.info({ event: 'login_succeeded', userId: account.id }, 'login succeeded');
-      return { id: account.id, email, name: null };
+      return { id: account.id, email, name: null, emailVerified: account.emailVerified };
     },
   );
 

@@ -45,7 +45,8 @@ export default async function checkoutRoutes(fastify: FastifyInstance, opts: Che
     {
       schema: checkoutRouteSchema,
       preValidation: refuseCardData,
-      preHandler: app.requireUser,
+      // Signed in, with an email proven through the mailed link (issue: account lifecycle).
+      preHandler: app.requireVerifiedEmail,
       ...(rateLimit ? { config: { rateLimit } } : {}),
     },
     async (request) => {

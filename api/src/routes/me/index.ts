@@ -2,9 +2,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '@shop/shared/errors';
 import type { FastifyInstance } from 'fastify';
 import { UnauthenticatedError } from '../../errors.js';
-import { accountExists } from '../auth/accounts.js';
+import { emailVerified } from '../auth/accounts.js';
 import { Account } from '../auth/schemas.js';
 import { sessionProfile } from '../auth/session-profile.js';
+import privacyRoutes from './privacy.js';
 
 /**
  * GET /api/me: the signed-in shopper's id, and the email and name typed in this session
@@ -13,6 +14,7 @@ import { sessionProfile } from '../auth/session-profile.js';
  */
 export default async function meRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(privacyRoutes);
   app.get(
     '/api/me',
     {
@@ -22,13 +24,14 @@ export default async function meRoutes(fastify: FastifyInstance): Promise<void> 
     async (request) => {
       const userId = request.userId as string;
       const profile = sessionProfile(request);
-      // A session outliving its account (deleted user) is no session; nor is one without the
+      // A session outliving its account (deletion requested, erased) is no session; nor is one without the
       // profile (made before profiles were kept): signing in again fills it.
-      if (!profile || !(await accountExists(app.db, userId))) {
+      const verified = profile ? await emailVerified(app.db, userId) : null;
+      if (!profile || verified === null) {
         await request.endSession();
         throw new UnauthenticatedError();
       }
-      return { id: userId, email: profile.email, name: profile.name };
+      return { id: userId, email: profile.email, name: profile.name, emailVerified: verified };
     },
   );
 }

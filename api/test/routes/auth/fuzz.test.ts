@@ -9,6 +9,11 @@ const env = {
   RATE_LIMIT_LOGIN_MAX: '100000',
   RATE_LIMIT_SIGNUP_MAX: '100000',
   RATE_LIMIT_LOGIN_ACCOUNT_MAX: '100000',
+  RATE_LIMIT_PASSWORD_RESET_MAX: '100000',
+  RATE_LIMIT_PASSWORD_RESET_ACCOUNT_MAX: '100000',
+  RATE_LIMIT_ACCOUNT_TOKEN_MAX: '100000',
+  RATE_LIMIT_VERIFICATION_EMAIL_MAX: '100000',
+  RATE_LIMIT_REAUTH_MAX: '100000',
 };
 
 describe('[C-023] auth routes under fuzzed and malformed input (ARCHITECTURE non-negotiable 3)', () => {
@@ -19,6 +24,19 @@ describe('[C-023] auth routes under fuzzed and malformed input (ARCHITECTURE non
     await fuzzRoute(app, c, { method: 'POST', url: '/api/auth/login' }, { runs: 40 });
     await fuzzRoute(app, c, { method: 'POST', url: '/api/auth/logout' }, { runs: 10 });
     await fuzzRoute(app, c, { method: 'GET', url: '/api/me' }, { runs: 10 });
+  });
+
+  it('never answers 5xx or a stack trace to the account-lifecycle routes (verify-email, verification-email, password-reset, its confirm, /api/me/export, /api/me/delete; issue 11)', async (t) => {
+    const { app, client } = await buildTestApp(t, { env });
+    const anonymous = client();
+    await fuzzRoute(app, anonymous, { method: 'POST', url: '/api/auth/verify-email' }, { runs: 30 });
+    await fuzzRoute(app, anonymous, { method: 'POST', url: '/api/auth/password-reset' }, { runs: 30 });
+    await fuzzRoute(app, anonymous, { method: 'POST', url: '/api/auth/password-reset/confirm' }, { runs: 30 });
+    const signedIn = client();
+    await signedIn.signup('fuzzed.lifecycle@example.test', 'long enough password', 'Fuzz');
+    await fuzzRoute(app, signedIn, { method: 'POST', url: '/api/auth/verification-email' }, { runs: 10 });
+    await fuzzRoute(app, signedIn, { method: 'POST', url: '/api/me/export' }, { runs: 30 });
+    await fuzzRoute(app, signedIn, { method: 'POST', url: '/api/me/delete' }, { runs: 30 });
   });
 
   it('rejects unknown fields with 400 validation_failed instead of dropping them', async (t) => {

@@ -12,16 +12,16 @@ describe('POST /api/auth/signup and /api/auth/login', () => {
     assert.equal(signup.statusCode, 201, signup.body);
     const me = await shopper.request({ method: 'GET', url: '/api/me' });
     assert.equal(me.statusCode, 200, me.body);
-    assert.deepEqual(Object.keys(me.json()).sort(), ['email', 'id', 'name']);
-    assert.deepEqual(me.json(), { id: signup.json().id, email, name: 'Ada Lovelace' });
+    assert.deepEqual(Object.keys(me.json()).sort(), ['email', 'emailVerified', 'id', 'name']);
+    assert.deepEqual(me.json(), { id: signup.json().id, email, name: 'Ada Lovelace', emailVerified: false });
 
     // A fresh login knows the email typed now, not the name (the api cannot read it back).
     const other = client();
     const login = await other.login(email.toUpperCase(), STRONG_PASSWORD);
     assert.equal(login.statusCode, 200, login.body);
-    assert.deepEqual(login.json(), { id: signup.json().id, email, name: null });
+    assert.deepEqual(login.json(), { id: signup.json().id, email, name: null, emailVerified: false });
     const again = await other.request({ method: 'GET', url: '/api/me' });
-    assert.deepEqual(again.json(), { id: signup.json().id, email, name: null });
+    assert.deepEqual(again.json(), { id: signup.json().id, email, name: null, emailVerified: false });
   });
 
   it('keeps the anonymous cart when the shopper signs up or logs in (merged into their account cart)', async (t) => {

@@ -63,6 +63,7 @@ describe('signup and login without the tokenizer', () => {
   it('leaves no half-created user when the tokenizer fails between the blind index and the tokens', async (t) => {
     const flaky: PiiClient = {
       blindIndex: async (field, value) => `bi_${field}_${value.length}`,
+      eraseSubject: async () => undefined,
       tokenize: async () => {
         throw new PiiUnavailableError('tokenizer answered 503');
       },
