@@ -278,6 +278,7 @@ export default async function run(): Promise<void> {
     const saturatedPerS = detokenized / DETOKENIZE_SECONDS;
     const pacedPerCaller = (saturatedPerS * PACED_SHARE) / DETOKENIZE_CALLERS;
     const paced: number[] = [];
+    const sentLate: number[] = [];
     let pacedCalls = 0;
     await probe.start();
     const pacedUntil = Date.now() + PACED_SECONDS * 1000;
@@ -290,6 +291,9 @@ export default async function run(): Promise<void> {
           const wait = due - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
           const scheduled = due;
+          // How late the load generator itself sent the call (its own event loop, or the core it
+          // waited for): part of the figure from the due time, and not the tokenizer's doing.
+          sentLate.push(Math.max(0, Date.now() - scheduled));
           const token = tokens[Math.floor(Math.random() * tokens.length)];
           pending.push(
             post(port, a, '/v1/detokenize', { items: [{ token, field: 'email' }] }).then((res) => {
@@ -304,6 +308,7 @@ export default async function run(): Promise<void> {
       }),
     );
     paced.sort((a, b) => a - b);
+    sentLate.sort((a, b) => a - b);
     const pacedWhere = await probe.stop(pacedCalls);
     const after = await ask<{ keyCalls: number }>(child, 'counts');
     const values = warmupValues + fields + detokenized + pacedCalls;
@@ -335,7 +340,9 @@ export default async function run(): Promise<void> {
     console.log(
       `  detokenize x${DETOKENIZE_CALLERS} paced at half the saturated throughput (${(pacedPerCaller * DETOKENIZE_CALLERS).toFixed(0)}/s offered, ${(pacedCalls / PACED_SECONDS).toFixed(0)}/s served): p50 ${percentileOfSorted(paced, 50).toFixed(2)} ms, p99 ${pacedP99.toFixed(2)} ms (from the due time) = ${(pacedP99 / TARGET_P99_MS).toFixed(2)}x the budget  | target p99 <= ${TARGET_P99_MS} ms: ${verdict(pacedP99 <= TARGET_P99_MS)}`,
     );
-    console.log(`    where the time went: ${pacedWhere}`);
+    console.log(
+      `    where the time went: ${pacedWhere}\n    the load generator sent calls late by p50 ${percentileOfSorted(sentLate, 50).toFixed(0)} ms, p99 ${percentileOfSorted(sentLate, 99).toFixed(0)} ms (included in the figure above)`,
+    );
     console.log(
       `  key-provider calls (generate + unwrap + rewrap, from start): ${after.keyCalls} for ${values} values = ${callsPer10k.toFixed(2)} per 10,000 values = ${(callsPer10k / TARGET_CALLS_PER_10K).toFixed(2)}x the budget  | target <= ${TARGET_CALLS_PER_10K}: ${verdict(callsPer10k <= TARGET_CALLS_PER_10K)}`,
     );
