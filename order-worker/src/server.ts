@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { createDatabase } from '@shop/api/db/client';
+import { createDatabase, endDatabase } from '@shop/api/db/client';
 import closeWithGrace from 'close-with-grace';
 import pino, { type Logger } from 'pino';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
@@ -74,11 +74,11 @@ export async function startOrderWorker(
       mode: 'embedded',
       mail: transport?.description,
       stats: () => ({ ...claimer.stats }),
-      async stop() {
+      stop: once(async () => {
         await claimer.stop();
         closeClients();
-        await pool.end();
-      },
+        await endDatabase(pool);
+      }),
     };
   }
 
@@ -119,12 +119,21 @@ export async function startOrderWorker(
           }
         : {}),
     }),
-    async stop() {
+    stop: once(async () => {
       await Promise.all([consumer.stop(), mailConsumer?.stop()]);
       await relay?.stop();
       closeClients();
-      await pool.end();
-    },
+      await endDatabase(pool);
+    }),
+  };
+}
+
+/** A stop that runs once, however often it is called (a signal and a test hook may both call it). */
+function once(stop: () => Promise<void>): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => {
+    stopping ??= stop();
+    return stopping;
   };
 }
 

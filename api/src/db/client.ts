@@ -42,9 +42,35 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): { db
 export function survivesConnectionLoss(pool: pg.Pool, onLost: (err: Error & { code?: string }) => void = () => {}) {
   // An idle client: pg-pool has already removed it; the next checkout opens a new connection.
   pool.on('error', (err) => onLost(err));
+  const lost = new WeakMap<pg.PoolClient, Error>();
+  const checkedOut = new Set<pg.PoolClient>();
+  checkedOutByPool.set(pool, { checkedOut, lost });
   pool.on('connect', (client) => {
-    client.on('error', () => {});
+    client.on('error', (err) => lost.set(client as pg.PoolClient, err));
   });
+  pool.on('acquire', (client) => checkedOut.add(client));
+  pool.on('release', (_err, client) => checkedOut.delete(client));
+}
+
+const checkedOutByPool = new WeakMap<
+  pg.Pool,
+  { checkedOut: Set<pg.PoolClient>; lost: WeakMap<pg.PoolClient, Error> }
+>();
+
+/**
+ * Ends a pool made by createDatabase, once its users have stopped. pool.end() waits for every
+ * checked-out client, and a client whose connection died while checked out can stay checked
+ * out for good: drizzle's transaction() sends BEGIN before its try/finally, so a BEGIN that
+ * fails on a dead connection (a PostgreSQL restart) never releases its client, and the process
+ * would hang at shutdown. Those clients, and only those, are released (destroyed) first.
+ */
+export async function endDatabase(pool: pg.Pool): Promise<void> {
+  const tracked = checkedOutByPool.get(pool);
+  for (const client of tracked?.checkedOut ?? []) {
+    const err = tracked?.lost.get(client);
+    if (err) client.release(err);
+  }
+  await pool.end();
 }
 
 /** A standalone client (migrations, a backfill): its errors reach the awaited query, never the process. */

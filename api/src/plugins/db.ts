@@ -1,7 +1,7 @@
 import { type PublicError, toPublicError } from '@shop/shared/errors';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createDatabase, type Database, isDatabaseConnectionError } from '../db/client.js';
+import { createDatabase, type Database, endDatabase, isDatabaseConnectionError } from '../db/client.js';
 import { DatabaseUnavailableError, RateLimitUnavailableError } from '../errors.js';
 import { isRedisUnavailableError } from './redis.js';
 
@@ -29,7 +29,8 @@ export const dbPlugin = fp(
       await pool.query('select 1');
     });
     app.addHook('onClose', async () => {
-      await pool.end();
+      // A client whose connection died mid-checkout would hold pool.end() for ever (see endDatabase).
+      await endDatabase(pool);
     });
   },
   { name: 'db', fastify: '5.x' },
