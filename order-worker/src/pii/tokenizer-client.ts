@@ -1,5 +1,6 @@
-import https from 'node:https';
-import { expectServiceName, loadTlsMaterial, type TlsMaterial } from '@shop/shared/mtls';
+import type https from 'node:https';
+import { loadTlsMaterial, type TlsMaterial } from '@shop/shared/mtls';
+import { mtlsAgent, postJson } from '@shop/shared/mtls-json';
 import type { WorkerConfig } from '../config.js';
 
 /** Fields the worker reads back (vault-tokenizer/policy/policy.json, caller `order-worker`). */
@@ -41,16 +42,7 @@ export class TokenizerClient implements Detokenizer {
   ) {
     this.base = new URL(url);
     if (this.base.protocol !== 'https:') throw new Error('the tokenizer URL must be https (mutual TLS)');
-    this.agent = new https.Agent({
-      keepAlive: true,
-      maxSockets: 8,
-      ca: tls.ca,
-      cert: tls.cert,
-      key: tls.key,
-      minVersion: 'TLSv1.2',
-      servername: 'vault-tokenizer',
-      checkServerIdentity: expectServiceName('vault-tokenizer'),
-    });
+    this.agent = mtlsAgent(tls, 'vault-tokenizer', 8);
   }
 
   async detokenize(items: { token: string; field: DetokenizeField }[]): Promise<string[]> {
@@ -73,44 +65,13 @@ export class TokenizerClient implements Detokenizer {
     this.agent.destroy();
   }
 
-  private post(path: string, payload: unknown): Promise<{ status: number; body: unknown }> {
-    const data = Buffer.from(JSON.stringify(payload));
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          protocol: 'https:',
-          hostname: this.base.hostname,
-          port: this.base.port || 443,
-          path,
-          method: 'POST',
-          agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': data.length },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', () => reject(new TokenizerUnavailableError('tokenizer response interrupted')));
-          res.on('end', () => {
-            clearTimeout(deadline);
-            let body: unknown;
-            try {
-              body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              body = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, body });
-          });
-        },
-      );
-      const deadline = setTimeout(() => req.destroy(new Error('deadline')), this.timeoutMs);
-      req.on('error', (err) => {
-        clearTimeout(deadline);
-        reject(
-          new TokenizerUnavailableError(`tokenizer unreachable (${(err as NodeJS.ErrnoException).code ?? 'deadline'})`),
-        );
-      });
-      req.end(data);
-    });
+  private async post(path: string, payload: unknown): Promise<{ status: number; body: unknown }> {
+    try {
+      return await postJson(this.agent, this.base, path, payload, this.timeoutMs);
+    } catch (err) {
+      // Our own words (a network code): never the tokenizer's.
+      throw new TokenizerUnavailableError(`tokenizer ${(err as Error).message}`);
+    }
   }
 }
 
