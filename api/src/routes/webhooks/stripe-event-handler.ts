@@ -143,7 +143,10 @@ async function onUnusable(ctx: Ctx, lookup: Exclude<IntentLookup, { kind: 'found
  */
 async function removePaidLines(ctx: Ctx, orderId: string, userId: string): Promise<void> {
   // Finding the cart and marking it changed is one statement (the same now() as before: the
-  // transaction's), and its row lock is taken before the lines are read.
+  // transaction's). Its row lock comes first: every cart change takes that lock before it
+  // touches a line (routes/cart/cart-service.ts), so the next statement reads lines no one
+  // else is changing, and may delete and decrement them at once (disjoint rows: a paid
+  // quantity at least the line's goes, a smaller one is subtracted).
   const [cart] = await ctx.tx
     .update(carts)
     .set({ updatedAt: sql`now()` })
@@ -151,12 +154,14 @@ async function removePaidLines(ctx: Ctx, orderId: string, userId: string): Promi
     .returning({ id: carts.id });
   if (!cart) return;
   await ctx.tx.execute(sql`
-    delete from ${cartItems} c using ${orderItems} o
-    where c.cart_id = ${cart.id} and o.order_id = ${orderId}
-      and o.product_id = c.product_id and c.quantity <= o.quantity`);
-  await ctx.tx.execute(sql`
+    with gone as (
+      delete from ${cartItems} c using ${orderItems} o
+      where c.cart_id = ${cart.id} and o.order_id = ${orderId}
+        and o.product_id = c.product_id and c.quantity <= o.quantity
+    )
     update ${cartItems} c set quantity = c.quantity - o.quantity from ${orderItems} o
-    where c.cart_id = ${cart.id} and o.order_id = ${orderId} and o.product_id = c.product_id`);
+    where c.cart_id = ${cart.id} and o.order_id = ${orderId}
+      and o.product_id = c.product_id and c.quantity > o.quantity`);
 }
 
 /**
