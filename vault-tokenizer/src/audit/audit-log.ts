@@ -8,14 +8,10 @@ import type pg from 'pg';
  * migration) and the same event goes to the log stream.
  *
  * Writes are group-committed: events recorded in the same tick share one INSERT, so the
- * serialised hash chain costs one round trip per batch, not per request. Two batches are in
- * flight at a time and a third forms meanwhile: the second one waits at the server for the
- * chain head's row lock and takes it as soon as the first commits, so the next commit does
- * not also wait for this process to read the first's result and send again (on a loaded
- * machine that turnaround is the event loop's delay, often longer than the commit). The
- * chain stays one serialised sequence: the head's row lock orders the batches. `record`
- * resolves only once its own batch is committed; callers release data only after that
- * (fail closed).
+ * serialised hash chain costs one round trip per batch, not per request. One batch is in
+ * flight at a time: a second one would only wait at the server for the chain head's row
+ * lock (measured: no lower latency, slightly lower throughput). `record` resolves only once
+ * its own batch is committed; callers release data only after that (fail closed).
  */
 export type AuditOperation = 'tokenize' | 'detokenize' | 'reveal' | 'blind_index' | 'delete_token' | 'erase_subject';
 export type AuditOutcome = 'ok' | 'denied' | 'refused' | 'failed';
@@ -43,13 +39,10 @@ export class AuditUnavailableError extends Error {
 }
 
 const MAX_BATCH = 500;
-/** One batch committing, one queued behind the chain head's row lock (see above). */
-const MAX_IN_FLIGHT = 2;
 
 export class AuditLog {
   private queue: Pending[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private flushing = false;
 
   private readonly log: FastifyBaseLogger;
 
@@ -80,41 +73,25 @@ export class AuditLog {
     );
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
-      this.schedule();
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
     });
   }
 
-  /** Sends the queue on the next turn of the loop, so events recorded in the same tick share a batch. */
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.send();
-    });
-  }
-
-  private send(): void {
-    while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) {
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
-      this.inFlight++;
-      void this.insert(batch.map((p) => p.event)).then(
-        () => this.settle(batch, undefined),
-        (err: unknown) => this.settle(batch, err),
-      );
+      try {
+        await this.insert(batch.map((p) => p.event));
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        const failure = new AuditUnavailableError(`audit write failed: ${(err as Error).message}`);
+        for (const p of batch) p.reject(failure);
+      }
     }
-  }
-
-  private settle(batch: Pending[], err: unknown): void {
-    this.inFlight--;
-    // The next batch goes out before the waiting requests run on, not after them.
-    this.send();
-    if (err === undefined) {
-      for (const p of batch) p.resolve();
-      return;
-    }
-    const failure = new AuditUnavailableError(`audit write failed: ${(err as Error).message}`);
-    for (const p of batch) p.reject(failure);
+    this.flushing = false;
   }
 
   private async insert(events: AuditEvent[]): Promise<void> {
