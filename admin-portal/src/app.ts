@@ -17,6 +17,7 @@ import { homeRoutes } from './routes/home/index.js';
 import { loginRoutes } from './routes/login/index.js';
 import { orderRoutes } from './routes/orders/index.js';
 import { staffRoutes } from './routes/staff/index.js';
+import { webauthnRoutes } from './routes/webauthn/index.js';
 import type { SessionStore } from './sessions/session-store.js';
 import { staffSession } from './sessions/staff-session.js';
 import type { TokenizerClient } from './tokenizer/tokenizer-client.js';
@@ -33,6 +34,9 @@ export interface AppConfig {
   /** Two-person rule: refunds above this amount (minor units) need a second finance member. */
   ADMIN_REFUND_APPROVAL_THRESHOLD_MINOR: number;
   ADMIN_APPROVAL_TTL_MINUTES: number;
+  /** WebAuthn relying party: a host name (no IP address) and the origins the browser uses. */
+  ADMIN_WEBAUTHN_RP_ID: string;
+  ADMIN_WEBAUTHN_ORIGINS: string;
 }
 
 declare module 'fastify' {
@@ -132,6 +136,14 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
   await app.register(healthRoutes);
   await app.register(loginRoutes, {
     totpKey: deps.totpKey,
+    inactiveDisableMs: config.ADMIN_INACTIVE_DISABLE_DAYS * 86_400_000,
+    now,
+  });
+  await app.register(webauthnRoutes, {
+    rp: {
+      rpId: config.ADMIN_WEBAUTHN_RP_ID,
+      origins: config.ADMIN_WEBAUTHN_ORIGINS.split(',').map((o) => o.trim()),
+    },
     inactiveDisableMs: config.ADMIN_INACTIVE_DISABLE_DAYS * 86_400_000,
     now,
   });

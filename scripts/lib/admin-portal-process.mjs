@@ -139,6 +139,9 @@ export async function startAdminPortal({ root, port, ownerUrl, tokenizerUrl, int
       ADMIN_AUDIT_SIGNING_KEY_FILE: signingKey,
       ADMIN_AUDIT_VERIFY_KEY_FILE: verifyKey,
       ADMIN_TOTP_KEY_FILE: totpKey,
+      // WebAuthn accepts a host name only (no IP address): security keys work on https://localhost.
+      ADMIN_WEBAUTHN_RP_ID: 'localhost',
+      ADMIN_WEBAUTHN_ORIGINS: `https://localhost:${port}`,
     }),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
