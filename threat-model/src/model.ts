@@ -5,8 +5,9 @@ import type { ThreatModel } from './types.js';
 // connections, and the outside parties (Stripe, the shopper's and the staff's browsers).
 // `npm test` holds it to compose.yaml, the config schemas and the test results of the same run
 // (threat-model/src/checks.ts); threat-model/REPORT.md is generated from it.
-// The admin portal, the staff VPN and shopper mail are not built yet: they appear only as far
-// as compose.yaml and the code have them, and their threats stay open until they land.
+// The admin portal runs in npm start but is not deployed, and the staff VPN and shopper mail are
+// not built: they appear only as far as compose.yaml and the code have them, and their threats
+// stay open until they land.
 
 export const model: ThreatModel = {
   title: 'hardened-shop threat model',
@@ -120,7 +121,7 @@ export const model: ThreatModel = {
     {
       id: 'ACT-staff',
       name: 'Staff member',
-      description: 'Uses the admin portal over the staff VPN (not built yet).',
+      description: 'Uses the admin portal (in npm start; over the staff VPN once deployed, not built yet).',
       trusted: true,
     },
     {
@@ -183,8 +184,10 @@ export const model: ThreatModel = {
       name: 'Staff browser',
       kind: 'browser',
       boundaries: ['TB-staff'],
-      description: 'Will reach the admin portal over the VPN with a staff client certificate.',
-      unbuilt: 'The admin portal and the staff VPN are not built: compose has no service for them yet.',
+      description:
+        'Reaches the admin portal with a staff client certificate and a second factor (over the VPN once deployed).',
+      unbuilt:
+        'The admin portal runs in npm start only and the staff VPN is not built: compose has no service for them yet.',
     },
     {
       id: 'stripe',
@@ -806,6 +809,50 @@ export const model: ThreatModel = {
       name: 'The evidence pack is hashed and signed (Ed25519) and its OSCAL output follows the model schemas',
       enforcedIn: ['scripts/evidence/'],
       evidence: [{ kind: 'test', file: 'scripts/test/evidence.test.ts' }],
+    },
+    {
+      id: 'C-033',
+      name: 'Admin portal: staff client certificates of a staff CA only, refused at the handshake otherwise; CRL reloaded and revoked connections closed',
+      enforcedIn: ['admin-portal/src/tls/', 'admin-portal/src/plugins/staff-certificate.ts'],
+      evidence: [{ kind: 'test', file: 'admin-portal/test/tls/handshake-refusals.test.ts' }],
+    },
+    {
+      id: 'C-034',
+      name: 'Admin portal: a second factor at every session start (TOTP accepted once with lockout, or a WebAuthn key with single-use expiring challenges and counter checks); 15-minute idle sessions',
+      enforcedIn: [
+        'admin-portal/src/auth/',
+        'admin-portal/src/routes/login/',
+        'admin-portal/src/routes/webauthn/',
+        'admin-portal/src/sessions/',
+      ],
+      evidence: [
+        { kind: 'test', file: 'admin-portal/test/auth/second-factor.test.ts' },
+        { kind: 'test', file: 'admin-portal/test/browser/security-keys.test.ts' },
+      ],
+    },
+    {
+      id: 'C-035',
+      name: 'Admin portal: roles from the portal tables, declared on every route and enforced server-side, default deny',
+      enforcedIn: ['admin-portal/src/auth/access.ts', 'admin-portal/src/sessions/staff-session.ts'],
+      evidence: [{ kind: 'test', file: 'admin-portal/test/routes/roles.test.ts' }],
+    },
+    {
+      id: 'C-036',
+      name: 'Admin portal: append-only hash-chained audit trail of staff actions with Ed25519-signed checkpoints and a verify command',
+      enforcedIn: ['admin-portal/src/audit/', 'admin-portal/migrations/0001_admin_schema.sql'],
+      evidence: [{ kind: 'test', file: 'admin-portal/test/audit/audit-trail.test.ts' }],
+    },
+    {
+      id: 'C-037',
+      name: 'Admin portal: two-person rule for refunds above the threshold and role grants; refunds only recorded as done once Stripe confirmed, retried with one idempotency key',
+      enforcedIn: ['admin-portal/src/routes/approvals/', 'admin-portal/src/payments/'],
+      evidence: [{ kind: 'test', file: 'admin-portal/test/routes/orders.test.ts' }],
+    },
+    {
+      id: 'C-038',
+      name: 'Admin portal: staff accounts unused for 90 days disabled by an hourly sweep and at their next attempt',
+      enforcedIn: ['admin-portal/src/staff/inactivity-sweep.ts', 'admin-portal/src/routes/login/index.ts'],
+      evidence: [{ kind: 'test', file: 'admin-portal/test/staff/inactivity-sweep.test.ts' }],
     },
   ],
   threats,

@@ -76,7 +76,7 @@ async function loginWithKey(page: Page): Promise<void> {
   await page.locator('#staff-handle').waitFor();
 }
 
-describe('security keys in Chromium (virtual authenticator)', () => {
+describe('security keys in Chromium (virtual authenticator) [C-034]', () => {
   let kim: KeyBrowser;
 
   it('registers a security key from a session and logs in with it instead of a code (PCI DSS 8.4.2, 8.5.1)', async () => {

@@ -205,7 +205,7 @@ describe('fulfilment', () => {
   });
 });
 
-describe('refunds and the two-person rule', () => {
+describe('refunds and the two-person rule [C-037]', () => {
   it('refunds below the threshold at once through Stripe with an idempotency key', async () => {
     const id = await paidOrder(5000);
     assert.equal((await fin1.post(`/orders/${id}/refund`, { amount: '2000', reason: 'damaged' })).status, 303);

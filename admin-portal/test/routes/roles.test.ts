@@ -84,7 +84,7 @@ after(async () => {
   await h?.close();
 });
 
-describe('default deny', () => {
+describe('default deny [C-035]', () => {
   it('every registered route declares its access (a route without one is refused)', () => {
     const undeclared = h.app.declaredRoutes.filter((r) => r.access === undefined);
     assert.deepEqual(undeclared, []);
