@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import { loggerOptions } from '@shop/shared/logger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
@@ -9,6 +8,7 @@ import type { Access } from './auth/access.js';
 import type { RefundGateway } from './payments/refund-gateway.js';
 import { database, mapDependencyError } from './plugins/database.js';
 import { errorPages } from './plugins/error-pages.js';
+import { securityHeaders } from './plugins/security-headers.js';
 import { staffCertificate } from './plugins/staff-certificate.js';
 import { approvalRoutes } from './routes/approvals/index.js';
 import { auditRoutes } from './routes/audit/index.js';
@@ -96,21 +96,7 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   });
-  await app.register(helmet, {
-    // No inline script or style anywhere, and the portal is never framed (clickjacking).
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
+  await app.register(securityHeaders);
   app.addHook('onSend', async (_request, reply) => {
     // Pages carry personal data once revealed: never stored by the browser or a proxy.
     reply.header('cache-control', 'no-store');
