@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health/index.js';
 import { homeRoutes } from './routes/home/index.js';
 import { loginRoutes } from './routes/login/index.js';
 import { orderRoutes } from './routes/orders/index.js';
+import { paymentReviewRoutes } from './routes/payment-reviews/index.js';
 import { staffRoutes } from './routes/staff/index.js';
 import { webauthnRoutes } from './routes/webauthn/index.js';
 import type { SessionStore } from './sessions/session-store.js';
@@ -141,6 +142,7 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
     refundApprovalThresholdMinor: config.ADMIN_REFUND_APPROVAL_THRESHOLD_MINOR,
     approvalTtlMs,
   });
+  await app.register(paymentReviewRoutes);
   await app.register(approvalRoutes, { refunds: deps.refunds });
   await app.register(staffRoutes, { approvalTtlMs });
   await app.register(auditRoutes);

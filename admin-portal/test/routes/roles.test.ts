@@ -43,6 +43,7 @@ const TABLE: {
     path: () => `/orders/${orderId}/refunds/${UUID}/retry`,
     roles: ['finance'],
   },
+  { method: 'GET', url: '/payment-reviews', path: () => '/payment-reviews', roles: ['support', 'finance'] },
   { method: 'GET', url: '/approvals', path: () => '/approvals', roles: ['finance', 'admin'] },
   {
     method: 'POST',
