@@ -39,6 +39,16 @@ after(async () => {
   await h?.close();
 });
 
+/** A USB security key with user verification that answers without a touch. */
+const SECURITY_KEY = {
+  protocol: 'ctap2',
+  transport: 'usb',
+  hasResidentKey: true,
+  hasUserVerification: true,
+  isUserVerified: true,
+  automaticPresenceSimulation: true,
+} as const;
+
 interface KeyBrowser {
   context: BrowserContext;
   page: Page;
@@ -90,16 +100,7 @@ describe('security keys in Chromium (virtual authenticator) [C-034]', () => {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'usb',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: SECURITY_KEY });
     kim = { context, page, cdp, authenticatorId };
 
     // First session with TOTP (enrolment), then a key is added from it.
@@ -194,16 +195,7 @@ describe('security keys in Chromium (virtual authenticator) [C-034]', () => {
     const original = credentials[0];
     assert.ok(original && original.signCount > 1, `counter ${original?.signCount}`);
     await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
-    const clone = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'usb',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const clone = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: SECURITY_KEY });
     // The same private key, with the counter of an authenticator copied earlier.
     await cdp.send('WebAuthn.addCredential', {
       authenticatorId: clone.authenticatorId,
