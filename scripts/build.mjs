@@ -1,7 +1,10 @@
 // `npm run build`: the compiled form that production images run (compose.yaml, Dockerfile).
 //   dist/api/server.js, dist/api/worker.js      the api and the order-worker (esbuild bundles)
 //   dist/api/drizzle/                           the api's migrations
+//   dist/api/migrate.js                         the api's one-shot migration job (compose: api-migrate)
 //   dist/vault-tokenizer/server.js              the tokenizer
+//   dist/admin-portal/server.js, migrate.js     the admin portal and its migration job
+//   dist/admin-portal/{migrations,static}/      its migrations and stylesheet
 //   dist/vault-tokenizer/{migrations,policy}/   its migrations and access policy
 //   dist/storefront/                            the storefront build the api serves (STOREFRONT_DIR)
 //   dist/node_modules/                          only the packages left out of the bundles (native code)
@@ -20,14 +23,16 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Entry points, by workspace; each becomes `<out>/<workspace>/<name>.js`. */
 export const BUNDLES = {
-  api: ['server', 'worker'],
+  api: ['server', 'worker', 'migrate'],
   'vault-tokenizer': ['server'],
+  'admin-portal': ['server', 'migrate'],
 };
 
 /** Folders the bundles read at run time, copied to the same place relative to the workspace. */
 export const ASSETS = {
   api: ['drizzle'],
   'vault-tokenizer': ['migrations', 'policy'],
+  'admin-portal': ['migrations', 'static'],
 };
 
 /**

@@ -20,6 +20,7 @@ const workspaces = [
   'policies',
   'threat-model',
   'scripts',
+  'deploy',
 ];
 
 function walk(dir, out) {

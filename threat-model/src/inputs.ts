@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { AdminEnv } from '../../admin-portal/src/config.js';
 import { ApiConfigSchema } from '../../api/src/config.js';
+import { MigrateJobSchema } from '../../api/src/migrate.js';
 import { WorkerConfigSchema } from '../../api/src/pipeline/worker-config.js';
 import { TokenizerEnv } from '../../vault-tokenizer/src/config.js';
 import type { CheckInput, Compose, TestResult } from './checks.js';
@@ -15,6 +17,8 @@ export function schemaVariables(): Record<string, string[]> {
     api: Object.keys(ApiConfigSchema.properties),
     'order-worker': Object.keys(WorkerConfigSchema.properties),
     'vault-tokenizer': Object.keys(TokenizerEnv.properties),
+    'admin-portal': Object.keys(AdminEnv.properties),
+    'api-migrate': Object.keys(MigrateJobSchema.properties),
   };
 }
 

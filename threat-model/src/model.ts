@@ -138,7 +138,17 @@ export const model: ThreatModel = {
   ],
   boundaries: [
     { id: 'TB-internet', name: 'Internet', description: 'Shoppers, attackers and Stripe.' },
-    { id: 'TB-staff', name: 'Staff VPN', description: 'Staff devices; reaches only the admin network once it exists.' },
+    {
+      id: 'TB-staff',
+      name: 'Staff VPN',
+      description: 'Staff devices; through the VPN they reach the portal port only.',
+    },
+    {
+      id: 'TB-staff-edge',
+      name: 'staff-edge network',
+      network: 'staff-edge',
+      description: "The VPN's published network (WireGuard, UDP 51820): the VPN alone.",
+    },
     { id: 'TB-edge', name: 'edge network', network: 'edge', description: 'The only published network: the gateway.' },
     { id: 'TB-app', name: 'app network', network: 'app', description: 'Gateway to api, internal.' },
     {
@@ -163,7 +173,7 @@ export const model: ThreatModel = {
       id: 'TB-admin',
       name: 'admin network',
       network: 'admin',
-      description: 'Declared for the staff VPN and the admin portal; no service on it yet.',
+      description: 'The staff VPN and the admin portal only; internal.',
     },
   ],
   components: [
@@ -183,8 +193,9 @@ export const model: ThreatModel = {
       name: 'Staff browser',
       kind: 'browser',
       boundaries: ['TB-staff'],
-      description: 'Will reach the admin portal over the VPN with a staff client certificate.',
-      unbuilt: 'The admin portal and the staff VPN are not built: compose has no service for them yet.',
+      description: 'Reaches the admin portal over the staff VPN with a staff client certificate.',
+      unbuilt:
+        'The admin portal is partly built (SECURITY.md): WebAuthn and the reveal through the tokenizer are not done.',
     },
     {
       id: 'stripe',
@@ -290,6 +301,53 @@ export const model: ThreatModel = {
         D: 'Runs once at deployment; if it fails the tokenizer does not start, which is the intended fail-closed state.',
       },
     },
+    {
+      id: 'vpn',
+      name: 'vpn (WireGuard)',
+      kind: 'compose-service',
+      composeService: 'vpn',
+      boundaries: ['TB-staff-edge', 'TB-admin'],
+      description:
+        'Userspace WireGuard (wireguard-go): the only way onto the admin network; forwards the portal port only, no IP forwarding.',
+    },
+    {
+      id: 'admin-portal',
+      name: 'admin-portal',
+      kind: 'compose-service',
+      composeService: 'admin-portal',
+      boundaries: ['TB-admin', 'TB-pii', 'TB-data'],
+      description:
+        'Staff back office: staff-CA mTLS on its admin address only, second factor, roles, two-person rule, signed audit trail.',
+      unbuilt: 'Partly built (SECURITY.md): WebAuthn and a working reveal through the tokenizer are not done.',
+    },
+    {
+      id: 'api-migrate',
+      name: 'api-migrate (one-shot)',
+      kind: 'compose-service',
+      composeService: 'api-migrate',
+      boundaries: ['TB-data'],
+      description: "Applies the api's migrations as the owner and sets the runtime roles' passwords, then exits.",
+      notApplicable: {
+        S: 'Listens on no port and runs once; it authenticates to PostgreSQL (see its flow).',
+        R: 'Each migration is recorded in the database by the migrator; nothing else is done.',
+        I: 'Holds the owner URL only for its run; no listener, its log names roles, never passwords.',
+        D: 'Runs once per deployment; if it fails the api and the worker do not start (fail closed).',
+      },
+    },
+    {
+      id: 'admin-portal-migrate',
+      name: 'admin-portal-migrate (one-shot)',
+      kind: 'compose-service',
+      composeService: 'admin-portal-migrate',
+      boundaries: ['TB-data'],
+      description: "Applies the portal's migrations as the owner and sets shop_admin_portal's password, then exits.",
+      notApplicable: {
+        S: 'Listens on no port and runs once; it authenticates to PostgreSQL (see its flow).',
+        R: 'Each migration is recorded in admin_portal_migrations; nothing else is done.',
+        I: 'Holds the owner URL only for its run; no listener, its log names the role, never the password.',
+        D: 'Runs once per deployment; if it fails the portal does not start (fail closed).',
+      },
+    },
   ],
   flows: [
     {
@@ -372,7 +430,7 @@ export const model: ThreatModel = {
       to: 'redis',
       network: 'data',
       protocol: 'RESP (Redis protocol)',
-      authentication: 'Whatever REDIS_URL carries; the compose Redis has no ACL file in the repository',
+      authentication: 'ACL user api (keys shop:api:* only), password from a compose secret (deploy/redis)',
       dataClasses: ['DC-credentials'],
       description: 'Sessions (keys are hashes of the ids) and rate-limit counters.',
       notApplicable: {
@@ -453,6 +511,95 @@ export const model: ThreatModel = {
       },
     },
     {
+      id: 'F-staff-vpn',
+      from: 'staff-browser',
+      to: 'vpn',
+      protocol: 'WireGuard (UDP 51820, published)',
+      authentication: "The staff device's WireGuard key: one peer per device, one /32 address each",
+      dataClasses: ['DC-credentials', 'DC-personal'],
+      description: 'The tunnel that carries the TLS connection to the portal (the tunnel routes 10.13.13.1 only).',
+    },
+    {
+      id: 'F-vpn-portal',
+      from: 'vpn',
+      to: 'admin-portal',
+      network: 'admin',
+      protocol: "TCP forward of the staff device's TLS connection (mTLS end to end, the VPN holds no key)",
+      authentication: 'Staff client certificate (staff CA), verified by the portal; then the second factor',
+      dataClasses: ['DC-credentials', 'DC-personal'],
+      description: "The portal's one port, forwarded from 10.13.13.1:3443 in the tunnel.",
+    },
+    {
+      id: 'F-portal-postgres',
+      from: 'admin-portal',
+      to: 'postgres',
+      network: 'data',
+      protocol: 'PostgreSQL wire protocol on the internal data network',
+      authentication: 'Role shop_admin_portal with its own password (admin_portal_database_url)',
+      dataClasses: ['DC-orders', 'DC-credentials'],
+      description: 'Staff, certificates, sessions of the audit trail, orders and refunds the portal shows.',
+      notApplicable: {
+        R: 'The signed, hash-chained audit trail is this flow’s record.',
+        E: 'The role has DML on its own tables and reads of what it shows only (admin-portal/migrations).',
+      },
+    },
+    {
+      id: 'F-portal-redis',
+      from: 'admin-portal',
+      to: 'redis',
+      network: 'data',
+      protocol: 'RESP (Redis protocol)',
+      authentication: 'ACL user admin-portal (keys admin-portal:* only), password from a compose secret',
+      dataClasses: ['DC-credentials'],
+      description: 'Staff sessions.',
+      notApplicable: {
+        R: 'Session updates are not records anyone must answer for; the audit trail is in PostgreSQL.',
+        E: 'The ACL user reaches only its own key prefix and no administrative command.',
+      },
+    },
+    {
+      id: 'F-portal-tokenizer',
+      from: 'admin-portal',
+      to: 'vault-tokenizer',
+      network: 'pii',
+      protocol: 'HTTPS with mutual TLS (internal CA)',
+      authentication: "The portal's internal-CA certificate; the tokenizer's per-caller policy",
+      dataClasses: ['DC-personal'],
+      description: 'Reveals for staff (bounded per staff identity and per hour, audited by the tokenizer).',
+    },
+    {
+      id: 'F-migrate-postgres',
+      from: 'api-migrate',
+      to: 'postgres',
+      network: 'data',
+      protocol: 'PostgreSQL wire protocol on the internal data network',
+      authentication: "The owner's password (api_migration_database_url), held by the migration jobs only",
+      dataClasses: ['DC-credentials'],
+      description: "DDL of the api's migrations and ALTER ROLE ... PASSWORD for shop_api and shop_order_worker.",
+      notApplicable: {
+        S: 'Only the jobs hold the owner password; PostgreSQL authenticates it (scram).',
+        R: 'The migrator records each migration applied.',
+        D: 'Runs once; a failure stops the deployment, nothing serves half-migrated.',
+        E: 'Already the owner: the flow grants nothing more.',
+      },
+    },
+    {
+      id: 'F-portal-migrate-postgres',
+      from: 'admin-portal-migrate',
+      to: 'postgres',
+      network: 'data',
+      protocol: 'PostgreSQL wire protocol on the internal data network',
+      authentication: "The owner's password (api_migration_database_url), held by the migration jobs only",
+      dataClasses: ['DC-credentials'],
+      description: "DDL of the portal's migrations and shop_admin_portal's password.",
+      notApplicable: {
+        S: 'Only the jobs hold the owner password; PostgreSQL authenticates it (scram).',
+        R: 'admin_portal_migrations records each migration applied.',
+        D: 'Runs once; a failure stops the deployment, nothing serves half-migrated.',
+        E: 'Already the owner: the flow grants nothing more.',
+      },
+    },
+    {
       id: 'F-setup-tokenizer-volume',
       from: 'vault-setup',
       to: 'vault-tokenizer',
@@ -470,6 +617,43 @@ export const model: ThreatModel = {
     },
   ],
   unusedPaths: [
+    ...(
+      [
+        ['admin-portal', 'api', 'data'],
+        ['admin-portal', 'api', 'pii'],
+        ['admin-portal', 'order-worker', 'data'],
+        ['admin-portal', 'order-worker', 'pii'],
+      ] as const
+    ).map(([a, b, network]) => ({
+      between: [a, b] as [string, string],
+      network,
+      reason:
+        'The portal listens on its admin address only (ADMIN_HOST), and opens no connection to the api or the worker.',
+    })),
+    {
+      between: ['admin-portal', 'rabbitmq'],
+      network: 'data',
+      reason: 'The portal has no AMQP client and no broker user.',
+    },
+    ...(
+      [
+        ['admin-portal', 'admin-portal-migrate'],
+        ['admin-portal', 'api-migrate'],
+        ['admin-portal-migrate', 'api'],
+        ['admin-portal-migrate', 'api-migrate'],
+        ['admin-portal-migrate', 'order-worker'],
+        ['admin-portal-migrate', 'rabbitmq'],
+        ['admin-portal-migrate', 'redis'],
+        ['api', 'api-migrate'],
+        ['api-migrate', 'order-worker'],
+        ['api-migrate', 'rabbitmq'],
+        ['api-migrate', 'redis'],
+      ] as const
+    ).map(([a, b]) => ({
+      between: [a, b] as [string, string],
+      network: 'data',
+      reason: 'The migration jobs listen on no port, talk to PostgreSQL only, and exit before the services start.',
+    })),
     {
       between: ['api', 'order-worker'],
       network: 'data',
@@ -529,6 +713,32 @@ export const model: ThreatModel = {
       unused: 'Test-only override pointing the Stripe client at the test double; compose does not set it.',
     },
     { service: 'order-worker', variable: 'WORKER_DATABASE_URL', kind: 'database', flow: 'F-worker-postgres' },
+    {
+      service: 'admin-portal',
+      variable: 'ADMIN_DATABASE_URL',
+      kind: 'database',
+      unused:
+        'compose runs the portal with ADMIN_MIGRATIONS=external and no owner URL: its migrations run in admin-portal-migrate (F-portal-migrate-postgres).',
+    },
+    { service: 'admin-portal', variable: 'ADMIN_RUNTIME_DATABASE_URL', kind: 'database', flow: 'F-portal-postgres' },
+    { service: 'admin-portal', variable: 'REDIS_URL', kind: 'redis', flow: 'F-portal-redis' },
+    { service: 'admin-portal', variable: 'ADMIN_TOKENIZER_URL', kind: 'tokenizer', flow: 'F-portal-tokenizer' },
+    {
+      service: 'admin-portal',
+      variable: 'ADMIN_STRIPE_SECRET_KEY',
+      kind: 'stripe',
+      unused: 'compose gives the portal no Stripe key: refunds answer payments_not_configured.',
+    },
+    {
+      service: 'admin-portal',
+      variable: 'STRIPE_API_HOST',
+      kind: 'stripe',
+      unused: 'Test-only override pointing the refund client at the test double; compose does not set it.',
+    },
+    { service: 'api-migrate', variable: 'DATABASE_MIGRATION_URL', kind: 'database', flow: 'F-migrate-postgres' },
+    // Read for the role names and passwords it sets over the owner connection; never connected to.
+    { service: 'api-migrate', variable: 'DATABASE_URL', kind: 'database', flow: 'F-migrate-postgres' },
+    { service: 'api-migrate', variable: 'WORKER_DATABASE_URL', kind: 'database', flow: 'F-migrate-postgres' },
     { service: 'order-worker', variable: 'AMQP_URL', kind: 'amqp', flow: 'F-worker-rabbitmq' },
     {
       service: 'order-worker',
@@ -716,6 +926,12 @@ export const model: ThreatModel = {
         { kind: 'config', file: 'compose.yaml', key: 'networks.pii.internal', equals: true },
         { kind: 'config', file: 'compose.yaml', key: 'networks.vault.internal', equals: true },
       ],
+    },
+    {
+      id: 'C-040',
+      name: 'Per-service users in Redis (ACL: own key prefix, default user off) and RabbitMQ (own vhost and names, no guest)',
+      enforcedIn: ['deploy/redis/redis.conf', 'deploy/rabbitmq/rabbitmq.conf', 'scripts/secrets.ts'],
+      evidence: [{ kind: 'test', file: 'deploy/test/service-users.test.ts' }],
     },
     {
       id: 'C-021',

@@ -56,9 +56,9 @@ describe('[C-029] threat model checks', () => {
 
   it('fails on a compose service the model does not have, naming the service and what to add', () => {
     const input = fresh();
-    input.compose.services['admin-portal'] = { networks: ['admin', 'pii'] };
+    input.compose.services['report-exporter'] = { networks: ['data'] };
     const r = checkServices(input);
-    assert.match(problems(r), /compose service "admin-portal" is not in the threat model: add a component/);
+    assert.match(problems(r), /compose service "report-exporter" is not in the threat model: add a component/);
   });
 
   it('fails on a network path compose allows that no flow or unused entry covers', () => {

@@ -27,7 +27,6 @@ describe('SECURITY.md known limitations are still true', () => {
       !readFileSync(join(ROOT, 'scripts/start.mjs'), 'utf8').includes('admin-portal'),
       'npm start runs the portal',
     );
-    assert.ok(!Object.values(compose.services).some((s) => networksOf(s).includes('admin')));
   });
 
   it('the order-worker logs mails instead of sending them and has no tokenizer or Stripe setting', () => {
@@ -37,18 +36,25 @@ describe('SECURITY.md known limitations are still true', () => {
     assert.ok(!Object.keys(env).some((k) => /^(TOKENIZER|STRIPE|SMTP)_/.test(k)));
   });
 
-  it('the Redis configuration compose mounts is missing and its threats are open', () => {
-    assert.match(limitations, /mounts `\.\/gateway\/redis\.conf`, which the repository does not contain/);
-    assert.equal(existsSync(join(ROOT, 'gateway/redis.conf')), false);
-    for (const id of ['T-S08', 'T-S09', 'T-R04'])
-      assert.equal(model.threats.find((t) => t.id === id)?.status, 'open', id);
+  it('no Vault audit device is enabled', () => {
+    assert.match(limitations, /No Vault audit device is enabled \(T-R04\)/);
+    assert.doesNotMatch(readFileSync(join(ROOT, 'vault/setup-approle.sh'), 'utf8'), /audit enable/);
+    assert.equal(model.threats.find((t) => t.id === 'T-R04')?.status, 'open');
   });
 
-  it('compose still pins RabbitMQ 3.13 and Vault 1.17', () => {
-    assert.match(limitations, /still pins `rabbitmq:3\.13` and `hashicorp\/vault:1\.17`/);
-    const images = readFileSync(join(ROOT, 'compose.yaml'), 'utf8');
-    assert.match(images, /image: rabbitmq:3\.13-/);
-    assert.match(images, /image: hashicorp\/vault:1\.17/);
+  it('the api has no route to Stripe in compose: all its networks are internal, no egress service', () => {
+    assert.match(limitations, /the api has no route to Stripe/);
+    const nets = (compose as unknown as { networks: Record<string, { internal?: boolean } | null> }).networks;
+    const api = compose.services.api as { networks?: string[] | Record<string, unknown> };
+    assert.ok(networksOf(api).every((n) => nets[n]?.internal === true));
+    assert.ok(!Object.keys(compose.services).some((n) => /egress|proxy/.test(n)));
+  });
+
+  it('the VPN container starts as root with three capabilities', () => {
+    assert.match(limitations, /staff VPN container starts as root with `NET_ADMIN`, `SETUID` and `SETGID`/);
+    const vpn = compose.services.vpn as { user?: string; cap_add?: string[] };
+    assert.equal(vpn.user, '0:0');
+    assert.deepEqual(vpn.cap_add, ['NET_ADMIN', 'SETUID', 'SETGID']);
   });
 
   it('the internal plain links are an accepted risk until the date stated', () => {
