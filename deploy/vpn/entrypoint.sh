@@ -12,24 +12,27 @@ LISTEN_PORT=${VPN_LISTEN_PORT:-51820}
 PORTAL=${VPN_PORTAL:-admin-portal:3443}
 as_vpn() { setpriv --reuid=10002 --regid=10002 --clear-groups "$@"; }
 
+# The device node runc creates is root's, mode 0600: the tunnel process (uid 10002) opens it.
+# Nothing else runs in this container.
+chmod 0666 /dev/net/tun
+
 as_vpn --inh-caps=+net_admin --ambient-caps=+net_admin env WG_PROCESS_FOREGROUND=1 wireguard-go wg0 &
 wg_pid=$!
+# /run/wireguard is the tunnel user's (mode 0700): look and write there as that user.
 for _ in $(seq 1 100); do
-  [ -S /run/wireguard/wg0.sock ] && break
+  as_vpn test -S /run/wireguard/wg0.sock && break
   kill -0 "$wg_pid" 2>/dev/null || { echo 'vpn: wireguard-go exited' >&2; exit 1; }
   sleep 0.1
 done
-[ -S /run/wireguard/wg0.sock ] || { echo 'vpn: wireguard-go did not open its control socket' >&2; exit 1; }
+as_vpn test -S /run/wireguard/wg0.sock || { echo 'vpn: wireguard-go did not open its control socket' >&2; exit 1; }
 
-conf=/run/wireguard/wg0.conf
-umask 077
-{
-  printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n\n' "$(cat /run/secrets/vpn_server_key)" "$LISTEN_PORT"
-  cat /run/secrets/vpn_peers
-} >"$conf"
-chown 10002:10002 "$conf" 2>/dev/null || true
-as_vpn wg setconf wg0 "$conf"
-rm -f "$conf"
+as_vpn env LISTEN_PORT="$LISTEN_PORT" sh -c '
+  umask 077
+  conf=/run/wireguard/wg0.conf
+  { printf "[Interface]\nPrivateKey = %s\nListenPort = %s\n\n" "$(cat /run/secrets/vpn_server_key)" "$LISTEN_PORT"
+    cat /run/secrets/vpn_peers; } >"$conf"
+  wg setconf wg0 "$conf"
+  rm -f "$conf"'
 ip address add "$ADDRESS" dev wg0
 ip link set wg0 up
 

@@ -50,6 +50,11 @@ describe('SECURITY.md known limitations are still true', () => {
     assert.ok(!Object.keys(compose.services).some((n) => /egress|proxy/.test(n)));
   });
 
+  it('Vault runs with mlock disabled', () => {
+    assert.match(limitations, /Vault runs with `disable_mlock = true`/);
+    assert.match(readFileSync(join(ROOT, 'vault/vault.hcl'), 'utf8'), /^disable_mlock = true$/m);
+  });
+
   it('the VPN container starts as root with three capabilities', () => {
     assert.match(limitations, /staff VPN container starts as root with `NET_ADMIN`, `SETUID` and `SETGID`/);
     const vpn = compose.services.vpn as { user?: string; cap_add?: string[] };
