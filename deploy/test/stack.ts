@@ -470,6 +470,58 @@ describe('deployment: compose.yaml running in a Docker engine (issue 12)', () =>
     assert.match(out, /^HTTP\/1\.1 (200|302|303|403) /m, out);
   });
 
+  it('the order-worker killed mid-stream loses and doubles no order (restart policy, idempotent consumer)', async () => {
+    const N = 5000;
+    const tag = randomBytes(6).toString('hex');
+    // Paid orders as the webhook leaves them (order paid, its order.paid event in the outbox, one
+    // transaction), written as the owner inside the database container: the api cannot take a
+    // payment here (no route to Stripe, SECURITY.md).
+    psql(`BEGIN;
+      CREATE TEMP TABLE t AS SELECT gen_random_uuid() AS order_id FROM generate_series(1, ${N});
+      INSERT INTO products (sku, name, description, price_minor, currency, stock)
+        VALUES ('deploy-${tag}', 'Deploy test product', 'The deployment test product', 2500, 'EUR', 100000);
+      INSERT INTO users (password_hash) VALUES ('deploy-${tag}');
+      INSERT INTO orders (id, user_id, status, currency, total_minor, paid_at)
+        SELECT order_id, (SELECT id FROM users WHERE password_hash = 'deploy-${tag}'), 'paid', 'EUR', 2500, now() FROM t;
+      INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
+        SELECT order_id, (SELECT id FROM products WHERE sku = 'deploy-${tag}'), 'Deploy test product', 2500, 1 FROM t;
+      INSERT INTO outbox (topic, payload)
+        SELECT 'order.paid', jsonb_build_object('orderId', order_id, 'amountMinor', 2500, 'currency', 'EUR') FROM t;
+      COMMIT;`);
+    const ready = () =>
+      Number(
+        psql(
+          `SELECT count(*) FROM orders o JOIN users u ON u.id = o.user_id WHERE u.password_hash = 'deploy-${tag}' AND o.status = 'ready_to_ship'`,
+        ),
+      );
+    const before = await until('the worker to start on the orders', 120_000, () => {
+      const n = ready();
+      return n > 0 ? n : undefined;
+    });
+    // A crash, not a stop: SIGKILL to the node process itself (its host pid from docker top), so
+    // the restart policy applies (`docker kill` counts as a manual stop and is not restarted).
+    const worker = (containers().get('order-worker') as Inspect).Id;
+    const node = docker('top', worker, '-eo', 'pid,args')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .find((f) => f[1] === 'node');
+    assert.ok(node, 'the worker runs node');
+    process.kill(Number(node[0]), 'SIGKILL');
+    const atKill = ready();
+    log(`order-worker killed with ${atKill} of ${N} orders fulfilled (${before} at the first look)`);
+    assert.ok(atKill < N, 'the worker was killed mid-stream, not after the last order');
+    await until('every order fulfilled after the restart', 300_000, () => (ready() === N ? true : undefined));
+    const stock = Number(psql(`SELECT stock FROM products WHERE sku = 'deploy-${tag}'`));
+    assert.equal(stock, 100000 - N, 'each order reserved its stock exactly once');
+    const processed = Number(
+      psql(
+        `SELECT count(*) FROM processed_messages pm JOIN outbox ob ON ob.message_id = pm.message_id WHERE ob.payload->>'orderId' IN (SELECT o.id::text FROM orders o JOIN users u ON u.id = o.user_id WHERE u.password_hash = 'deploy-${tag}')`,
+      ),
+    );
+    assert.equal(processed, N, 'one processed message per order: none lost, none doubled');
+    assert.equal((containers().get('order-worker') as Inspect).State.Status, 'running', 'restarted by its policy');
+  });
+
   it('restarts of postgres, redis and rabbitmq are survived without manual steps', async () => {
     for (const store of ['postgres', 'redis', 'rabbitmq']) {
       dc('restart', '-t', '10', store);
@@ -482,6 +534,25 @@ describe('deployment: compose.yaml running in a Docker engine (issue 12)', () =>
     assert.equal(worker.State.Status, 'running');
   });
 });
+
+/** A query as the owner inside the shop database container (test inspection only). */
+function psql(sql: string): string {
+  return dc(
+    'exec',
+    '-T',
+    'postgres',
+    'psql',
+    '-U',
+    'postgres',
+    '-d',
+    'shop',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-qtA',
+    '-c',
+    sql,
+  ).out.trim();
+}
 
 /** The shopper side: from this machine through the published port 443, as a browser would. */
 function shopper(): {
