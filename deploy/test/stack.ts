@@ -576,7 +576,8 @@ const call = async (path, init = {}) => { const res = await fetch(base + path, {
   const hsts = (page.headers.get('strict-transport-security') || '').split(',').filter(Boolean).length;
   const products = await call('/api/products');
   const { token } = await (await call('/api/csrf-token')).json();
-  const email = 'shopper-' + Date.now() + '-' + Math.random().toString(16).slice(2) + '@example.com';
+  // Letters only: a long digit run (a timestamp) can pass the Luhn check, and the tokenizer refuses card-number-like values.
+  const email = 'shopper-' + [...crypto.getRandomValues(new Uint8Array(16))].map((b) => String.fromCharCode(97 + (b % 26))).join('') + '@example.com';
   const body = (o) => ({ method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': token }, body: JSON.stringify(o) });
   const signup = await call('/api/auth/signup', body({ email, password: 'correct horse battery', name: 'Test Shopper' }));
   const signupBody = signup.status === 201 ? '' : await signup.text();
