@@ -922,7 +922,9 @@ export const model: ThreatModel = {
       enforcedIn: ['compose.yaml'],
       evidence: [
         { kind: 'test', file: 'threat-model/test/compose.test.ts' },
+        { kind: 'test', file: 'deploy/test/segmentation.test.ts' },
         { kind: 'config', file: 'compose.yaml', key: 'networks.data.internal', equals: true },
+        { kind: 'config', file: 'compose.yaml', key: 'networks.admin.internal', equals: true },
         { kind: 'config', file: 'compose.yaml', key: 'networks.pii.internal', equals: true },
         { kind: 'config', file: 'compose.yaml', key: 'networks.vault.internal', equals: true },
       ],
