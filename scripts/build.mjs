@@ -2,7 +2,10 @@
 //   dist/api/server.js                          the api (esbuild bundle)
 //   dist/order-worker/server.js                 the order-worker (esbuild bundle)
 //   dist/api/drizzle/                           the api's migrations
+//   dist/api/migrate.js                         the api's one-shot migration job (compose: api-migrate)
 //   dist/vault-tokenizer/server.js              the tokenizer
+//   dist/admin-portal/server.js, migrate.js     the admin portal and its migration job
+//   dist/admin-portal/{migrations,static}/      its migrations and stylesheet
 //   dist/vault-tokenizer/{migrations,policy}/   its migrations and access policy
 //   dist/storefront/                            the storefront build the api serves (STOREFRONT_DIR)
 //   dist/node_modules/                          only the packages left out of the bundles (native code)
@@ -21,15 +24,17 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Entry points, by workspace; each becomes `<out>/<workspace>/<name>.js`. */
 export const BUNDLES = {
-  api: ['server'],
+  api: ['server', 'migrate'],
   'order-worker': ['server'],
   'vault-tokenizer': ['server'],
+  'admin-portal': ['server', 'migrate'],
 };
 
 /** Folders the bundles read at run time, copied to the same place relative to the workspace. */
 export const ASSETS = {
   api: ['drizzle'],
   'vault-tokenizer': ['migrations', 'policy'],
+  'admin-portal': ['migrations', 'static'],
 };
 
 /**

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import { loggerOptions } from '@shop/shared/logger';
@@ -65,7 +65,8 @@ export interface AdminDeps {
 
 type AdminRoutes = { method: string; url: string; access: Access | undefined }[];
 
-const STATIC_DIR = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'static');
+// From import.meta.url (not import.meta.dirname), which the production bundle maps back to this file's place.
+const STATIC_DIR = fileURLToPath(new URL('../static', import.meta.url));
 
 export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<FastifyInstance> {
   const logger = { ...loggerOptions({ service: 'admin-portal', level: config.LOG_LEVEL }) };

@@ -27,6 +27,12 @@ export const AdminEnv = Type.Object({
   ADMIN_CONNECTION_MAX_AGE_SECONDS: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
   /** Owner connection of the shop database: the portal's migrations and the staff-certs command use it. */
   ADMIN_DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/shop' }),
+  /**
+   * `at-start`: the portal applies its migrations with ADMIN_DATABASE_URL at start (development).
+   * `external`: a one-shot job did (compose.yaml's `admin-portal-migrate`), and the portal holds
+   * no owner credentials: ADMIN_DATABASE_URL is not used and ADMIN_RUNTIME_DATABASE_URL is required.
+   */
+  ADMIN_MIGRATIONS: Type.Union([Type.Literal('at-start'), Type.Literal('external')], { default: 'at-start' }),
   /** Login of the runtime role (shop_admin_portal); without it the owner connection switches role. */
   ADMIN_RUNTIME_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   /** Ed25519 key that signs audit checkpoints: outside the database, so its users cannot forge them. */

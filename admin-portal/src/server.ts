@@ -32,7 +32,12 @@ async function main(): Promise<void> {
   };
   const https = await loadStaffTls(files);
   const signingKey = await loadSigningKey(config.ADMIN_AUDIT_SIGNING_KEY_FILE);
-  await migrate(config.ADMIN_DATABASE_URL);
+  if (config.ADMIN_MIGRATIONS === 'external') {
+    if (!config.ADMIN_RUNTIME_DATABASE_URL)
+      throw new Error('invalid configuration: ADMIN_MIGRATIONS=external needs ADMIN_RUNTIME_DATABASE_URL');
+  } else {
+    await migrate(config.ADMIN_DATABASE_URL);
+  }
   const db = config.ADMIN_RUNTIME_DATABASE_URL
     ? openRuntimePool({ url: config.ADMIN_RUNTIME_DATABASE_URL })
     : openRuntimePool({ url: config.ADMIN_DATABASE_URL, switchRole: true });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -169,6 +169,56 @@ describe('[C-019] gateway (nginx.conf)', () => {
       assert.equal(over.status, 413, `${path}: ${limit + 1} bytes`);
       assert.equal(seen.length, 0, `${path}: the api never saw the oversized body`);
     }
+  });
+
+  it('[C-019] testssl.sh finds nothing above LOW in the TLS configuration (PCI DSS v4.0.1 4.2.1, 2.2.7)', () => {
+    try {
+      execFileSync('testssl', ['--version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error('testssl.sh is not installed: apt-get install -y testssl.sh (.ci/run does this)');
+    }
+    const report = join(dir, 'testssl.json');
+    // Protocols, cipher categories, forward secrecy, server preference and defaults, headers and
+    // the known vulnerabilities (no client simulation: it tests clients, not this file).
+    spawnSync(
+      'testssl',
+      [
+        '--quiet',
+        '--color',
+        '0',
+        '--warnings',
+        'batch',
+        '--jsonfile',
+        report,
+        '-p',
+        '-s',
+        '-f',
+        '-P',
+        '-S',
+        '-h',
+        '-U',
+        `127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore', timeout: 480_000 },
+    );
+    const findings = JSON.parse(readFileSync(report, 'utf8')) as { id: string; severity: string; finding: string }[];
+    assert.ok(findings.length > 20, 'testssl.sh ran its checks');
+    // The test certificate is self-signed for 127.0.0.1 and names no OCSP responder: findings on
+    // its trust and revocation are about that certificate, not this configuration (the operator's
+    // certificate is a public CA's).
+    const CERTIFICATE =
+      /^(cert_|chain_of_trust|OCSP_stapling|DNS_CAArecord|certificate_transparency|intermediate_cert)/;
+    const above = findings.filter(
+      (f) => ['MEDIUM', 'HIGH', 'CRITICAL'].includes(f.severity) && !CERTIFICATE.test(f.id),
+    );
+    assert.deepEqual(
+      above.map((f) => `${f.severity} ${f.id}: ${f.finding}`),
+      [],
+    );
+    const byId = (id: string) => findings.find((f) => f.id === id)?.finding ?? '';
+    assert.match(byId('TLS1_3'), /^offered/);
+    assert.match(byId('TLS1_2'), /^offered/);
+    assert.match(byId('TLS1_1'), /^not offered/);
   });
 
   it('refuses TLS 1.1 (PCI DSS v4.0.1 4.2.1)', async () => {

@@ -203,8 +203,11 @@ export class DevCertificateAuthority {
     return this;
   }
 
-  /** Issues a certificate whose CN and SAN are the service name (plus loopback names for servers). */
-  issue(name: string, opts: { days?: number; server?: boolean } = {}): Promise<IssuedCertificate> {
+  /**
+   * Issues a certificate whose CN and SAN are the service name (plus loopback names for servers,
+   * and `extraSan` entries such as `IP:10.13.13.1` for a server reached at another address).
+   */
+  issue(name: string, opts: { days?: number; server?: boolean; extraSan?: string[] } = {}): Promise<IssuedCertificate> {
     return this.exclusive(() => this.issueNow(name, opts));
   }
 
@@ -214,7 +217,10 @@ export class DevCertificateAuthority {
     return run;
   }
 
-  private async issueNow(name: string, opts: { days?: number; server?: boolean }): Promise<IssuedCertificate> {
+  private async issueNow(
+    name: string,
+    opts: { days?: number; server?: boolean; extraSan?: string[] },
+  ): Promise<IssuedCertificate> {
     if (!SERVICE_NAME.test(name)) throw new Error(`not a service name: ${name}`);
     const folder = join(this.dir, name);
     await mkdir(folder, { recursive: true, mode: 0o700 });
@@ -224,7 +230,13 @@ export class DevCertificateAuthority {
     await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile]);
     await chmod(keyFile, 0o600);
     await openssl(['req', '-new', '-config', this.configFile, '-key', keyFile, '-subj', `/CN=${name}`, '-out', csr]);
-    const san = opts.server ? `DNS:${name},DNS:localhost,IP:127.0.0.1` : `DNS:${name}`;
+    for (const entry of opts.extraSan ?? []) {
+      if (!/^(DNS:[a-z0-9.-]{1,253}|IP:[0-9.]{7,15})$/.test(entry)) throw new Error(`not a SAN entry: ${entry}`);
+    }
+    const san = [
+      ...(opts.server ? [`DNS:${name}`, 'DNS:localhost', 'IP:127.0.0.1'] : [`DNS:${name}`]),
+      ...(opts.extraSan ?? []),
+    ].join(',');
     await openssl(
       [
         'ca',

@@ -50,6 +50,10 @@ export const CONNECTION_VARIABLES: Record<string, string> = {
   WORKER_DATABASE_URL: 'database',
   TOKENIZER_DATABASE_URL: 'database',
   TOKENIZER_RUNTIME_DATABASE_URL: 'database',
+  ADMIN_DATABASE_URL: 'database',
+  ADMIN_RUNTIME_DATABASE_URL: 'database',
+  ADMIN_TOKENIZER_URL: 'tokenizer',
+  ADMIN_STRIPE_SECRET_KEY: 'stripe',
   REDIS_URL: 'redis',
   AMQP_URL: 'amqp',
   VAULT_ADDR: 'vault',
@@ -57,10 +61,6 @@ export const CONNECTION_VARIABLES: Record<string, string> = {
   STRIPE_SECRET_KEY: 'stripe',
   STRIPE_API_HOST: 'stripe',
   SMTP_URL: 'smtp',
-  ADMIN_DATABASE_URL: 'database',
-  ADMIN_RUNTIME_DATABASE_URL: 'database',
-  ADMIN_TOKENIZER_URL: 'tokenizer',
-  ADMIN_STRIPE_SECRET_KEY: 'stripe',
 };
 const OUTBOUND_KINDS = ['database', 'redis', 'amqp', 'vault', 'tokenizer', 'stripe', 'smtp'];
 /** A schema variable shaped like a connection setting must be classified above. */

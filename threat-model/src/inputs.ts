@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { AdminEnv } from '../../admin-portal/src/config.js';
 import { ApiConfigSchema } from '../../api/src/config.js';
+import { MigrateJobSchema } from '../../api/src/migrate.js';
 import { WorkerConfigSchema } from '../../order-worker/src/config.js';
 import { TokenizerEnv } from '../../vault-tokenizer/src/config.js';
 import type { CheckInput, Compose, TestResult } from './checks.js';
@@ -16,8 +17,8 @@ export function schemaVariables(): Record<string, string[]> {
     api: Object.keys(ApiConfigSchema.properties),
     'order-worker': Object.keys(WorkerConfigSchema.properties),
     'vault-tokenizer': Object.keys(TokenizerEnv.properties),
-    // Not run by compose yet (an undeployed-service component): its code's connections still count.
     'admin-portal': Object.keys(AdminEnv.properties),
+    'api-migrate': Object.keys(MigrateJobSchema.properties),
   };
 }
 

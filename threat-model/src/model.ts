@@ -5,10 +5,8 @@ import type { ThreatModel } from './types.js';
 // connections, and the outside parties (Stripe, the shopper's and the staff's browsers).
 // `npm test` holds it to compose.yaml, the config schemas and the test results of the same run
 // (threat-model/src/checks.ts); threat-model/REPORT.md is generated from it.
-// The admin portal's code exists but compose.yaml does not run it yet: it is modelled from its
-// code (an undeployed-service, with the flows and connections its config schema configures),
-// and the checks fail once compose runs it. The staff VPN and shopper mail are not built: they
-// appear only as far as compose.yaml and the code have them.
+// A service whose code exists before compose.yaml runs it is modelled as an undeployed-service
+// from its code, and the checks fail once compose runs it.
 
 export const model: ThreatModel = {
   title: 'hardened-shop threat model',
@@ -144,7 +142,13 @@ export const model: ThreatModel = {
     {
       id: 'TB-staff',
       name: 'Staff VPN',
-      description: 'Staff devices; will reach only the admin network once the VPN exists (not built).',
+      description: 'Staff devices; through the VPN they reach the portal port only.',
+    },
+    {
+      id: 'TB-staff-edge',
+      name: 'staff-edge network',
+      network: 'staff-edge',
+      description: "The VPN's published network (WireGuard, UDP 51820): the VPN alone.",
     },
     { id: 'TB-edge', name: 'edge network', network: 'edge', description: 'The only published network: the gateway.' },
     { id: 'TB-app', name: 'app network', network: 'app', description: 'Gateway to api, internal.' },
@@ -161,17 +165,16 @@ export const model: ThreatModel = {
       description: 'The tokenizer and its callers; internal; mTLS only.',
     },
     {
-      id: 'TB-admin',
-      name: 'admin network',
-      network: 'admin',
-      description:
-        'Declared for the staff VPN and the admin portal; no compose service on it yet (the portal is modelled here from its code).',
-    },
-    {
       id: 'TB-vault',
       name: 'vault network',
       network: 'vault',
       description: 'Tokenizer, Vault, vault-setup and the tokenizer database; internal.',
+    },
+    {
+      id: 'TB-admin',
+      name: 'admin network',
+      network: 'admin',
+      description: 'The staff VPN and the admin portal only; internal.',
     },
   ],
   components: [
@@ -192,8 +195,7 @@ export const model: ThreatModel = {
       kind: 'browser',
       boundaries: ['TB-staff'],
       description:
-        'Reaches the admin portal with a staff-CA client certificate (PKCS#12 issued by staff-certs) and a TOTP second factor.',
-      unbuilt: 'The staff VPN is not built, and compose.yaml does not run the admin portal yet.',
+        'Reaches the admin portal over the staff VPN with a staff client certificate and a second factor (TOTP or a WebAuthn key).',
     },
     {
       id: 'stripe',
@@ -312,15 +314,50 @@ export const model: ThreatModel = {
       },
     },
     {
+      id: 'vpn',
+      name: 'vpn (WireGuard)',
+      kind: 'compose-service',
+      composeService: 'vpn',
+      boundaries: ['TB-staff-edge', 'TB-admin'],
+      description:
+        'Userspace WireGuard (wireguard-go): the only way onto the admin network; forwards the portal port only, no IP forwarding.',
+    },
+    {
       id: 'admin-portal',
       name: 'admin-portal',
-      kind: 'undeployed-service',
+      kind: 'compose-service',
       composeService: 'admin-portal',
-      boundaries: ['TB-admin', 'TB-data', 'TB-pii'],
+      boundaries: ['TB-admin', 'TB-pii', 'TB-data'],
       description:
-        'Staff service: mTLS with staff-CA certificates (CRL re-read), TOTP second factor, roles from its own tables with default deny, two-person refunds, masked customer data with audited reveals, a hash-chained audit trail with signed checkpoints.',
-      unbuilt:
-        'compose.yaml does not run it yet (npm start does not either): it is modelled from its code, and its flows get their networks when compose places it.',
+        'Staff back office: staff-CA mTLS on its admin address only, second factor, roles, two-person rule, signed audit trail.',
+    },
+    {
+      id: 'api-migrate',
+      name: 'api-migrate (one-shot)',
+      kind: 'compose-service',
+      composeService: 'api-migrate',
+      boundaries: ['TB-data'],
+      description: "Applies the api's migrations as the owner and sets the runtime roles' passwords, then exits.",
+      notApplicable: {
+        S: 'Listens on no port and runs once; it authenticates to PostgreSQL (see its flow).',
+        R: 'Each migration is recorded in the database by the migrator; nothing else is done.',
+        I: 'Holds the owner URL only for its run; no listener, its log names roles, never passwords.',
+        D: 'Runs once per deployment; if it fails the api and the worker do not start (fail closed).',
+      },
+    },
+    {
+      id: 'admin-portal-migrate',
+      name: 'admin-portal-migrate (one-shot)',
+      kind: 'compose-service',
+      composeService: 'admin-portal-migrate',
+      boundaries: ['TB-data'],
+      description: "Applies the portal's migrations as the owner and sets shop_admin_portal's password, then exits.",
+      notApplicable: {
+        S: 'Listens on no port and runs once; it authenticates to PostgreSQL (see its flow).',
+        R: 'Each migration is recorded in admin_portal_migrations; nothing else is done.',
+        I: 'Holds the owner URL only for its run; no listener, its log names the role, never the password.',
+        D: 'Runs once per deployment; if it fails the portal does not start (fail closed).',
+      },
     },
   ],
   flows: [
@@ -404,7 +441,7 @@ export const model: ThreatModel = {
       to: 'redis',
       network: 'data',
       protocol: 'RESP (Redis protocol)',
-      authentication: 'Whatever REDIS_URL carries; the compose Redis has no ACL file in the repository',
+      authentication: 'ACL user api (keys shop:api:* only), password from a compose secret (deploy/redis)',
       dataClasses: ['DC-credentials'],
       description: 'Sessions (keys are hashes of the ids) and rate-limit counters.',
       notApplicable: {
@@ -510,6 +547,57 @@ export const model: ThreatModel = {
       },
     },
     {
+      id: 'F-staff-vpn',
+      from: 'staff-browser',
+      to: 'vpn',
+      protocol: 'WireGuard (UDP 51820, published)',
+      authentication: "The staff device's WireGuard key: one peer per device, one /32 address each",
+      dataClasses: ['DC-credentials', 'DC-personal'],
+      description: 'The tunnel that carries the TLS connection to the portal (the tunnel routes 10.13.13.1 only).',
+    },
+    {
+      id: 'F-vpn-portal',
+      from: 'vpn',
+      to: 'admin-portal',
+      network: 'admin',
+      protocol: "TCP forward of the staff device's TLS connection (mTLS end to end, the VPN holds no key)",
+      authentication: 'Staff client certificate (staff CA), verified by the portal; then the second factor',
+      dataClasses: ['DC-credentials', 'DC-personal'],
+      description: "The portal's one port, forwarded from 10.13.13.1:3443 in the tunnel.",
+    },
+    {
+      id: 'F-migrate-postgres',
+      from: 'api-migrate',
+      to: 'postgres',
+      network: 'data',
+      protocol: 'PostgreSQL wire protocol on the internal data network',
+      authentication: "The owner's password (api_migration_database_url), held by the migration jobs only",
+      dataClasses: ['DC-credentials'],
+      description: "DDL of the api's migrations and ALTER ROLE ... PASSWORD for shop_api and shop_order_worker.",
+      notApplicable: {
+        S: 'Only the jobs hold the owner password; PostgreSQL authenticates it (scram).',
+        R: 'The migrator records each migration applied.',
+        D: 'Runs once; a failure stops the deployment, nothing serves half-migrated.',
+        E: 'Already the owner: the flow grants nothing more.',
+      },
+    },
+    {
+      id: 'F-portal-migrate-postgres',
+      from: 'admin-portal-migrate',
+      to: 'postgres',
+      network: 'data',
+      protocol: 'PostgreSQL wire protocol on the internal data network',
+      authentication: "The owner's password (api_migration_database_url), held by the migration jobs only",
+      dataClasses: ['DC-credentials'],
+      description: "DDL of the portal's migrations and shop_admin_portal's password.",
+      notApplicable: {
+        S: 'Only the jobs hold the owner password; PostgreSQL authenticates it (scram).',
+        R: 'admin_portal_migrations records each migration applied.',
+        D: 'Runs once; a failure stops the deployment, nothing serves half-migrated.',
+        E: 'Already the owner: the flow grants nothing more.',
+      },
+    },
+    {
       id: 'F-setup-tokenizer-volume',
       from: 'vault-setup',
       to: 'vault-tokenizer',
@@ -540,7 +628,8 @@ export const model: ThreatModel = {
       id: 'F-portal-postgres',
       from: 'admin-portal',
       to: 'postgres',
-      protocol: 'PostgreSQL wire protocol',
+      network: 'data',
+      protocol: 'PostgreSQL wire protocol on the internal data network',
       authentication: 'Password of the shop_admin_portal role; migrations and staff-certs as the owner',
       dataClasses: ['DC-orders', 'DC-payment-ref', 'DC-tokens', 'DC-audit'],
       description:
@@ -553,8 +642,10 @@ export const model: ThreatModel = {
       id: 'F-portal-redis',
       from: 'admin-portal',
       to: 'redis',
+      network: 'data',
       protocol: 'RESP (Redis protocol)',
-      authentication: 'Whatever REDIS_URL carries; keys under the portal prefix, the session key a hash of the cookie',
+      authentication:
+        'ACL user admin-portal (its own key prefix only), password from a compose secret; the session key a hash of the cookie',
       dataClasses: ['DC-credentials'],
       description: 'Staff sessions.',
       notApplicable: {
@@ -566,6 +657,7 @@ export const model: ThreatModel = {
       id: 'F-portal-tokenizer',
       from: 'admin-portal',
       to: 'vault-tokenizer',
+      network: 'pii',
       protocol: 'HTTPS with mutual TLS (internal CA)',
       authentication: 'Client certificate CN=admin-portal, CRL checked; the staff identity and reason in each reveal',
       dataClasses: ['DC-personal', 'DC-tokens'],
@@ -586,6 +678,43 @@ export const model: ThreatModel = {
     },
   ],
   unusedPaths: [
+    ...(
+      [
+        ['admin-portal', 'api', 'data'],
+        ['admin-portal', 'api', 'pii'],
+        ['admin-portal', 'order-worker', 'data'],
+        ['admin-portal', 'order-worker', 'pii'],
+      ] as const
+    ).map(([a, b, network]) => ({
+      between: [a, b] as [string, string],
+      network,
+      reason:
+        'The portal listens on its admin address only (ADMIN_HOST), and opens no connection to the api or the worker.',
+    })),
+    {
+      between: ['admin-portal', 'rabbitmq'],
+      network: 'data',
+      reason: 'The portal has no AMQP client and no broker user.',
+    },
+    ...(
+      [
+        ['admin-portal', 'admin-portal-migrate'],
+        ['admin-portal', 'api-migrate'],
+        ['admin-portal-migrate', 'api'],
+        ['admin-portal-migrate', 'api-migrate'],
+        ['admin-portal-migrate', 'order-worker'],
+        ['admin-portal-migrate', 'rabbitmq'],
+        ['admin-portal-migrate', 'redis'],
+        ['api', 'api-migrate'],
+        ['api-migrate', 'order-worker'],
+        ['api-migrate', 'rabbitmq'],
+        ['api-migrate', 'redis'],
+      ] as const
+    ).map(([a, b]) => ({
+      between: [a, b] as [string, string],
+      network: 'data',
+      reason: 'The migration jobs listen on no port, talk to PostgreSQL only, and exit before the services start.',
+    })),
     {
       between: ['api', 'order-worker'],
       network: 'data',
@@ -639,6 +768,32 @@ export const model: ThreatModel = {
       unused: 'Test-only override pointing the Stripe client at the test double; compose does not set it.',
     },
     { service: 'order-worker', variable: 'WORKER_DATABASE_URL', kind: 'database', flow: 'F-worker-postgres' },
+    {
+      service: 'admin-portal',
+      variable: 'ADMIN_DATABASE_URL',
+      kind: 'database',
+      unused:
+        'compose runs the portal with ADMIN_MIGRATIONS=external and no owner URL: its migrations run in admin-portal-migrate (F-portal-migrate-postgres).',
+    },
+    { service: 'admin-portal', variable: 'ADMIN_RUNTIME_DATABASE_URL', kind: 'database', flow: 'F-portal-postgres' },
+    { service: 'admin-portal', variable: 'REDIS_URL', kind: 'redis', flow: 'F-portal-redis' },
+    { service: 'admin-portal', variable: 'ADMIN_TOKENIZER_URL', kind: 'tokenizer', flow: 'F-portal-tokenizer' },
+    {
+      service: 'admin-portal',
+      variable: 'ADMIN_STRIPE_SECRET_KEY',
+      kind: 'stripe',
+      unused: 'compose gives the portal no Stripe key: refunds answer payments_not_configured.',
+    },
+    {
+      service: 'admin-portal',
+      variable: 'STRIPE_API_HOST',
+      kind: 'stripe',
+      unused: 'Test-only override pointing the refund client at the test double; compose does not set it.',
+    },
+    { service: 'api-migrate', variable: 'DATABASE_MIGRATION_URL', kind: 'database', flow: 'F-migrate-postgres' },
+    // Read for the role names and passwords it sets over the owner connection; never connected to.
+    { service: 'api-migrate', variable: 'DATABASE_URL', kind: 'database', flow: 'F-migrate-postgres' },
+    { service: 'api-migrate', variable: 'WORKER_DATABASE_URL', kind: 'database', flow: 'F-migrate-postgres' },
     { service: 'order-worker', variable: 'AMQP_URL', kind: 'amqp', flow: 'F-worker-rabbitmq' },
     { service: 'order-worker', variable: 'TOKENIZER_URL', kind: 'tokenizer', flow: 'F-worker-tokenizer' },
     { service: 'order-worker', variable: 'SMTP_URL', kind: 'smtp', flow: 'F-worker-smtp' },
@@ -829,10 +984,18 @@ export const model: ThreatModel = {
       enforcedIn: ['compose.yaml'],
       evidence: [
         { kind: 'test', file: 'threat-model/test/compose.test.ts' },
+        { kind: 'test', file: 'deploy/test/segmentation.test.ts' },
         { kind: 'config', file: 'compose.yaml', key: 'networks.data.internal', equals: true },
+        { kind: 'config', file: 'compose.yaml', key: 'networks.admin.internal', equals: true },
         { kind: 'config', file: 'compose.yaml', key: 'networks.pii.internal', equals: true },
         { kind: 'config', file: 'compose.yaml', key: 'networks.vault.internal', equals: true },
       ],
+    },
+    {
+      id: 'C-040',
+      name: 'Per-service users in Redis (ACL: own key prefix, default user off) and RabbitMQ (own vhost and names, no guest)',
+      enforcedIn: ['deploy/redis/redis.conf', 'deploy/rabbitmq/rabbitmq.conf', 'scripts/secrets.ts'],
+      evidence: [{ kind: 'test', file: 'deploy/test/service-users.test.ts' }],
     },
     {
       id: 'C-021',

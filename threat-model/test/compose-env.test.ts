@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { AdminEnv, loadAdminConfig } from '../../admin-portal/src/config.js';
 import { ApiConfigSchema, loadApiConfig } from '../../api/src/config.js';
+import { MigrateJobSchema, rolePasswords } from '../../api/src/migrate.js';
 import { loadWorkerConfig, WorkerConfigSchema } from '../../order-worker/src/config.js';
 // @ts-expect-error: a plain ES module of the build, without type declarations
 import { BUNDLES } from '../../scripts/build.mjs';
@@ -37,6 +39,8 @@ const SCHEMAS: Record<string, ObjectSchema> = {
   api: ApiConfigSchema as unknown as ObjectSchema,
   'order-worker': WorkerConfigSchema as unknown as ObjectSchema,
   'vault-tokenizer': TokenizerEnv as unknown as ObjectSchema,
+  'admin-portal': AdminEnv as unknown as ObjectSchema,
+  'api-migrate': MigrateJobSchema as unknown as ObjectSchema,
 };
 
 // Variables a service reads outside its schema, each with the source folder that must really
@@ -123,13 +127,15 @@ describe('compose.yaml environment against the services config schemas', () => {
       const base = path.split('/').pop() as string;
       const random = randomBytes(8).toString('hex');
       const values: Record<string, string> = {
-        api_database_url: 'postgres://shop_api@postgres:5432/shop',
+        api_database_url: `postgres://shop_api:${random}${random}@postgres:5432/shop`,
         api_migration_database_url: 'postgres://shop_owner@postgres:5432/shop',
-        worker_database_url: 'postgres://shop_order_worker@postgres:5432/shop',
+        worker_database_url: `postgres://shop_order_worker:${random}${random}@postgres:5432/shop`,
+        admin_portal_database_url: `postgres://shop_admin_portal:${random}@postgres:5432/shop`,
         tokenizer_database_url: 'postgres://tokenizer_owner@tokenizer-db:5432/tokenizer',
-        redis_url: 'redis://redis:6379',
-        amqp_url: 'amqp://rabbitmq:5672',
-        smtp_url: 'smtp://mail-relay:587',
+        api_redis_url: 'redis://api:pw@redis:6379',
+        admin_portal_redis_url: 'redis://admin-portal:pw@redis:6379',
+        amqp_url: 'amqp://order-worker:pw@rabbitmq:5672/shop',
+        admin_totp_key: randomBytes(32).toString('base64'),
         stripe_secret_key: `${'sk'}_test_${random}`,
         stripe_publishable_key: `pk_test_${random}`,
         stripe_webhook_secret: `${'whsec'}_${random}`,
@@ -142,21 +148,23 @@ describe('compose.yaml environment against the services config schemas', () => {
       Object.fromEntries(Object.entries(environmentOf(name)).map(([k, v]) => [k, v.startsWith('/run/') ? fill(v) : v]));
 
     const api = loadApiConfig(envOf('api'));
-    assert.equal(api.DATABASE_URL, 'postgres://shop_api@postgres:5432/shop');
+    assert.match(api.DATABASE_URL ?? '', /^postgres:\/\/shop_api:/);
+    assert.equal(api.DATABASE_MIGRATION_URL, undefined, 'the api holds no owner credentials');
+    assert.equal(api.REDIS_KEY_PREFIX, 'shop:api:', 'the prefix its Redis ACL user is limited to');
     assert.equal(api.PORT, 3000);
     assert.equal(api.NODE_ENV, 'production');
     assert.match(api.STRIPE_SECRET_KEY ?? '', /^sk_test_/);
     assert.ok(api.TOKENIZER_URL?.startsWith('https://') && api.TOKENIZER_CERT_FILE && api.TOKENIZER_KEY_FILE);
 
     const worker = loadWorkerConfig(envOf('order-worker'));
-    assert.equal(worker.WORKER_DATABASE_URL, 'postgres://shop_order_worker@postgres:5432/shop');
-    assert.equal(worker.AMQP_URL, 'amqp://rabbitmq:5672');
-    // The root filesystem is read-only: no .eml folder; mail goes to the relay SMTP_URL names.
-    assert.match(worker.SMTP_URL ?? '', /^smtps?:\/\//, 'the worker sends through a relay');
-    assert.ok(worker.TOKENIZER_URL?.startsWith('https://') && worker.TOKENIZER_CERT_FILE && worker.TOKENIZER_KEY_FILE);
+    assert.match(worker.WORKER_DATABASE_URL, /^postgres:\/\/shop_order_worker:/);
+    assert.equal(worker.AMQP_URL, 'amqp://order-worker:pw@rabbitmq:5672/shop');
+    // Not given a relay or a tokenizer certificate yet (SECURITY.md): it sends no mail there.
+    assert.equal(worker.SMTP_URL, undefined);
+    assert.equal(worker.TOKENIZER_URL, undefined);
 
     const tokenizer = loadTokenizerConfig(envOf('vault-tokenizer'));
-    assert.equal(tokenizer.TOKENIZER_HOST, '0.0.0.0');
+    assert.equal(tokenizer.TOKENIZER_HOST, '172.30.4.20', 'its pii-network address only');
     assert.ok(
       tokenizer.TOKENIZER_TLS_CERT_FILE.startsWith(dir),
       'the certificate path comes from compose, not the dev default',
@@ -166,6 +174,37 @@ describe('compose.yaml environment against the services config schemas', () => {
       log: () => {},
     });
     assert.equal(provider.kind, 'vault-transit');
+
+    const portal = loadAdminConfig(envOf('admin-portal'));
+    assert.equal(portal.ADMIN_MIGRATIONS, 'external', 'the portal holds no owner credentials');
+    assert.match(portal.ADMIN_RUNTIME_DATABASE_URL ?? '', /^postgres:\/\/shop_admin_portal:/);
+    assert.equal(portal.ADMIN_REDIS_PREFIX, 'admin-portal:');
+    assert.ok(portal.ADMIN_TOTP_KEY && portal.ADMIN_STAFF_CA_FILE.startsWith(dir));
+
+    const job = envOf('api-migrate');
+    const roles = rolePasswords({
+      DATABASE_URL: readFileSync(job.DATABASE_URL_FILE as string, 'utf8'),
+      WORKER_DATABASE_URL: readFileSync(job.WORKER_DATABASE_URL_FILE as string, 'utf8'),
+    });
+    assert.deepEqual(
+      roles.map((r) => r.role),
+      ['shop_api', 'shop_order_worker'],
+    );
+    assert.throws(
+      () => rolePasswords({ DATABASE_URL: 'postgres://postgres:x@p/shop', WORKER_DATABASE_URL: 'postgres://x@p/shop' }),
+      /must connect as shop_api/,
+      'the job sets no password of a role other than the runtime roles',
+    );
+  });
+
+  it('gives no owner database URL to the internet-facing api, the worker or the portal (only the migration jobs)', () => {
+    for (const name of ['api', 'order-worker', 'admin-portal']) {
+      const secrets = (compose.services[name] as Service).secrets ?? [];
+      assert.ok(!secrets.includes('api_migration_database_url'), `${name} mounts the owner URL`);
+    }
+    for (const name of ['api-migrate', 'admin-portal-migrate']) {
+      assert.ok((compose.services[name] as Service).secrets?.includes('api_migration_database_url'), name);
+    }
   });
 });
 

@@ -33,7 +33,7 @@ function canReach(a: string, b: string): boolean {
 }
 
 describe('[C-020] compose.yaml network segmentation', () => {
-  it('publishes ports only on the gateway (and the staff VPN once it exists)', () => {
+  it('publishes ports only on the gateway (443) and the staff VPN (WireGuard, UDP)', () => {
     const publishing = Object.entries(services)
       .filter(([, s]) => (s.ports ?? []).length > 0)
       .map(([name]) => name);
@@ -42,19 +42,30 @@ describe('[C-020] compose.yaml network segmentation', () => {
       [],
     );
     assert.ok(publishing.includes('gateway'));
+    assert.deepEqual(services.gateway?.ports, ['443:8443']);
+    assert.deepEqual(services.vpn?.ports, ['51820:51820/udp']);
   });
 
-  it('keeps every network but the edge internal (no route out)', () => {
+  it('keeps every network but the two edges internal (no route out)', () => {
     for (const [name, net] of Object.entries(compose.networks)) {
-      if (name === 'edge') continue;
+      if (name === 'edge' || name === 'staff-edge') continue;
       assert.equal(net?.internal, true, `network ${name} must be internal`);
     }
   });
 
-  it('puts the gateway alone on the edge network', () => {
+  it('puts the gateway alone on the edge network and the VPN alone on the staff edge', () => {
     for (const name of Object.keys(services)) {
       if (name !== 'gateway') assert.ok(!networksOf(name).includes('edge'), `${name} must not be on edge`);
+      if (name !== 'vpn') assert.ok(!networksOf(name).includes('staff-edge'), `${name} must not be on staff-edge`);
     }
+    assert.deepEqual(networksOf('vpn').sort(), ['admin', 'staff-edge']);
+  });
+
+  it('puts only the VPN and the admin portal on the admin network, and the portal on nothing internet-facing', () => {
+    const onAdmin = Object.keys(services).filter((n) => networksOf(n).includes('admin'));
+    assert.deepEqual(onAdmin.sort(), ['admin-portal', 'vpn']);
+    assert.deepEqual(networksOf('admin-portal').sort(), ['admin', 'data', 'pii']);
+    for (const n of ['edge', 'app']) assert.ok(!networksOf('admin-portal').includes(n));
   });
 
   it('never lets the api reach Vault, the tokenizer database or the admin network', () => {

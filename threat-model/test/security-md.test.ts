@@ -19,14 +19,14 @@ const networksOf = (s: { networks?: string[] | Record<string, unknown> }) =>
   Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {});
 
 describe('SECURITY.md known limitations are still true', () => {
-  it('the admin portal runs in npm start but is not deployed: no service on the admin network, staff items partial', () => {
-    assert.match(limitations, /admin portal runs in `npm start` but is not deployed/);
-    assert.ok(existsSync(join(ROOT, 'admin-portal/src/auth/webauthn.ts')), 'WebAuthn is built');
-    assert.ok(readFileSync(join(ROOT, 'scripts/start.mjs'), 'utf8').includes('startAdminPortal'), 'npm start runs it');
+  it('the deployed admin portal has no first staff registration inside the stack, and the staff items stay partial', () => {
+    assert.match(limitations, /no way yet to register its first staff certificate from inside the stack/);
     assert.ok(
-      !Object.values(compose.services).some((s) => networksOf(s).includes('admin')),
-      'a service on the admin network: the portal is deployed, update SECURITY.md and the mapping',
+      'admin-portal' in compose.services && 'vpn' in compose.services,
+      'compose runs the portal behind the VPN',
     );
+    const jobs = Object.keys(compose.services).filter((name) => /staff|bootstrap/.test(name));
+    assert.deepEqual(jobs, [], 'a staff bootstrap job exists: update SECURITY.md and the mapping');
     const mapping = readFileSync(join(ROOT, 'policies/pci-dss-v4.0.1.yaml'), 'utf8');
     for (const item of ['7.2.3', '8.2.6', '8.2.8', '8.4.2', '10.2.1.2']) {
       const entry = new RegExp(`${item.replace(/\./g, '\\.')}:\\s*\\{[^}]*status: partial`).test(mapping);
@@ -48,18 +48,30 @@ describe('SECURITY.md known limitations are still true', () => {
     assert.doesNotMatch(/CREATE TABLE[^;]*audit_events[^;]*;/is.exec(migrations)?.[0] ?? 'missing', /subject/i);
   });
 
-  it('the Redis configuration compose mounts is missing and its threats are open', () => {
-    assert.match(limitations, /mounts `\.\/gateway\/redis\.conf`, which the repository does not contain/);
-    assert.equal(existsSync(join(ROOT, 'gateway/redis.conf')), false);
-    for (const id of ['T-S08', 'T-S09', 'T-R04'])
-      assert.equal(model.threats.find((t) => t.id === id)?.status, 'open', id);
+  it('no Vault audit device is enabled', () => {
+    assert.match(limitations, /No Vault audit device is enabled \(T-R04\)/);
+    assert.doesNotMatch(readFileSync(join(ROOT, 'vault/setup-approle.sh'), 'utf8'), /audit enable/);
+    assert.equal(model.threats.find((t) => t.id === 'T-R04')?.status, 'open');
   });
 
-  it('compose still pins RabbitMQ 3.13 and Vault 1.17', () => {
-    assert.match(limitations, /still pins `rabbitmq:3\.13` and `hashicorp\/vault:1\.17`/);
-    const images = readFileSync(join(ROOT, 'compose.yaml'), 'utf8');
-    assert.match(images, /image: rabbitmq:3\.13-/);
-    assert.match(images, /image: hashicorp\/vault:1\.17/);
+  it('the api has no route to Stripe in compose: all its networks are internal, no egress service', () => {
+    assert.match(limitations, /the api has no route to Stripe/);
+    const nets = (compose as unknown as { networks: Record<string, { internal?: boolean } | null> }).networks;
+    const api = compose.services.api as { networks?: string[] | Record<string, unknown> };
+    assert.ok(networksOf(api).every((n) => nets[n]?.internal === true));
+    assert.ok(!Object.keys(compose.services).some((n) => /egress|proxy/.test(n)));
+  });
+
+  it('Vault runs with mlock disabled', () => {
+    assert.match(limitations, /Vault runs with `disable_mlock = true`/);
+    assert.match(readFileSync(join(ROOT, 'vault/vault.hcl'), 'utf8'), /^disable_mlock = true$/m);
+  });
+
+  it('the VPN container starts as root with three capabilities', () => {
+    assert.match(limitations, /staff VPN container starts as root with `NET_ADMIN`, `SETUID` and `SETGID`/);
+    const vpn = compose.services.vpn as { user?: string; cap_add?: string[] };
+    assert.equal(vpn.user, '0:0');
+    assert.deepEqual(vpn.cap_add, ['NET_ADMIN', 'SETUID', 'SETGID']);
   });
 
   it('the internal plain links are an accepted risk until the date stated', () => {

@@ -36,6 +36,23 @@ export interface VaultDoubleOptions {
   legacyNoContent?: boolean;
   /** Serve HTTPS with this key and certificate (PEM), as a production Vault listener does. */
   tls?: { key: string; cert: string };
+  /**
+   * An administrative token, as after `vault operator init`: requests with it may also call the
+   * setup routes vault/setup-approle.sh uses (sys/mounts, sys/auth, sys/policies/acl, transit key
+   * creation and config, the AppRole role, role id and secret ids). The transit mount, the key,
+   * AppRole and the policy then exist only once written, and the policy enforced on tokenizer
+   * tokens is the one written. Without it the double starts set up, as before.
+   */
+  adminToken?: string;
+  /**
+   * Start uninitialised, as a new Vault server: `PUT sys/init` returns the administrative token
+   * and one unseal key, and the double stays sealed until `PUT sys/unseal` with that key. Implies
+   * admin mode (the token is the one init returns).
+   */
+  uninitialised?: boolean;
+  /** Where to listen (default 127.0.0.1, any port). */
+  host?: string;
+  port?: number;
 }
 
 export interface RequestRecord {
@@ -65,8 +82,8 @@ const CIPHERTEXT = /^vault:v([0-9]+):([A-Za-z0-9+/]*={0,2})$/;
 export class VaultDouble {
   readonly mount: string;
   readonly key: string;
-  readonly roleId = randomUUID();
-  secretId = randomUUID();
+  roleId: string = randomUUID();
+  secretId: string = randomUUID();
   readonly requests: RequestRecord[] = [];
   tokenTtl: number;
   tokenMaxTtl: number;
@@ -74,7 +91,19 @@ export class VaultDouble {
   /** When set, every token-authenticated path answers 403 (a policy detached from the role). */
   permissionDenied = false;
   private readonly legacyNoContent: boolean;
-  private readonly policy: PathRule[];
+  private policy: PathRule[];
+  private adminToken: string | undefined;
+  private initialised = true;
+  private adminTokenIssued = true;
+  private unsealKey: string | undefined;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly mounts = new Set<string>();
+  private readonly authMounts = new Set<string>();
+  private readonly policies = new Map<string, string>();
+  private readonly roles = new Map<string, Record<string, unknown>>();
+  /** Secret ids by accessor (admin mode: several may be live until destroyed). */
+  private readonly secretIds = new Map<string, string>();
   private readonly tls: { key: string; cert: string } | undefined;
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly keys = new Map<string, TransitKey>();
@@ -88,9 +117,25 @@ export class VaultDouble {
     this.tokenTtl = options.tokenTtl ?? 3600;
     this.tokenMaxTtl = options.tokenMaxTtl ?? 4 * 3600;
     this.legacyNoContent = options.legacyNoContent ?? false;
-    this.policy = parsePolicy(renderTokenizerPolicy(this.mount, this.key));
+    // Admin mode enforces the policy written through sys/policies/acl instead.
+    const admin = options.adminToken !== undefined || options.uninitialised === true;
+    this.policy = admin ? [] : parsePolicy(renderTokenizerPolicy(this.mount, this.key));
     this.tls = options.tls;
-    this.keys.set(this.key, { versions: [randomBytes(32)], createdAt: [now()], minDecryptionVersion: 1 });
+    this.adminToken = options.adminToken;
+    if (options.uninitialised) {
+      this.initialised = false;
+      this.sealed = true;
+      this.adminToken = `hvs.${randomBytes(18).toString('base64url')}`;
+      this.adminTokenIssued = false;
+    }
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port ?? 0;
+    if (admin) {
+      // Nothing is set up until vault/setup-approle.sh (or an operator) writes it.
+      this.secretId = '';
+    } else {
+      this.keys.set(this.key, { versions: [randomBytes(32)], createdAt: [now()], minDecryptionVersion: 1 });
+    }
   }
 
   async start(): Promise<string> {
@@ -102,8 +147,8 @@ export class VaultDouble {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => this.server?.listen(this.port, this.host, resolve));
+    this.url = `${this.tls ? 'https' : 'http'}://${this.host}:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
 
@@ -163,7 +208,32 @@ export class VaultDouble {
       }
     }
 
+    if (path === '/v1/sys/init' && req.method === 'GET') return reply(200, { initialized: this.initialised });
+    if (path === '/v1/sys/init' && (req.method === 'POST' || req.method === 'PUT')) {
+      if (this.initialised) return reply(400, { errors: ['Vault is already initialized'] });
+      this.initialised = true;
+      this.adminTokenIssued = true;
+      this.unsealKey = randomBytes(32).toString('hex');
+      return reply(200, { keys: [this.unsealKey], keys_base64: [], root_token: this.adminToken });
+    }
+    if (path === '/v1/sys/seal-status' && req.method === 'GET') {
+      return reply(200, {
+        type: 'shamir',
+        initialized: this.initialised,
+        sealed: this.sealed,
+        t: 1,
+        n: 1,
+        progress: 0,
+      });
+    }
+    if (path === '/v1/sys/unseal' && (req.method === 'POST' || req.method === 'PUT')) {
+      if (!this.initialised) return reply(400, { errors: ['Vault is not initialized'] });
+      if (this.unsealKey !== undefined && body.key !== this.unsealKey) return reply(400, { errors: ['invalid key'] });
+      this.sealed = false;
+      return reply(200, { type: 'shamir', initialized: true, sealed: false, t: 1, n: 1, progress: 0 });
+    }
     if (path === '/v1/sys/health' && req.method === 'GET') {
+      if (!this.initialised) return reply(501, { initialized: false, sealed: true, standby: true });
       const health = {
         initialized: true,
         sealed: this.sealed,
@@ -180,8 +250,16 @@ export class VaultDouble {
     }
     if (this.sealed) return reply(503, { errors: ['Vault is sealed'] });
 
+    if (this.adminToken && this.adminTokenIssued && token === this.adminToken)
+      return this.handleAdmin(req.method ?? '', path, url, body, reply);
+
     if (path === '/v1/auth/approle/login' && (req.method === 'POST' || req.method === 'PUT')) {
-      if (body.role_id !== this.roleId || body.secret_id !== this.secretId) {
+      const known =
+        (this.secretId !== '' && body.secret_id === this.secretId) ||
+        [...this.secretIds.values()].includes(body.secret_id as string);
+      // In admin mode AppRole answers only once it has been enabled.
+      const enabled = !this.adminToken || this.authMounts.has('approle/');
+      if (!enabled || body.role_id !== this.roleId || !known) {
         return reply(400, { errors: ['invalid role or secret ID'] });
       }
       const clientToken = `hvs.${randomBytes(18).toString('base64url')}`;
@@ -234,8 +312,8 @@ export class VaultDouble {
 
     const transit = this.route(path, req.method ?? '');
     if (!transit) return reply(404, { errors: [] });
-    if (transit.key !== this.key) return reply(400, { errors: ['encryption key not found'] });
-    const key = this.keys.get(transit.key) as TransitKey;
+    const key = transit.key === this.key ? this.keys.get(transit.key) : undefined;
+    if (!key) return reply(400, { errors: ['encryption key not found'] });
     switch (transit.op) {
       case 'datakey': {
         const plaintext = randomBytes(32);
@@ -289,6 +367,111 @@ export class VaultDouble {
       case 'read':
         return reply(200, envelope({ data: describe(transit.key, key) }));
     }
+  }
+
+  /** The setup routes of Vault's API that vault/setup-approle.sh calls, for the admin token only. */
+  private async handleAdmin(
+    method: string,
+    path: string,
+    url: URL,
+    body: Record<string, unknown>,
+    reply: (status: number, body?: unknown) => void,
+  ): Promise<void> {
+    const write = method === 'POST' || method === 'PUT';
+    const isList = method === 'LIST' || (method === 'GET' && url.searchParams.get('list') === 'true');
+    const mountTable = (set: Set<string>, base: string) =>
+      Object.fromEntries([base, ...set].map((m) => [m, { type: m === base ? base.slice(0, -1) : m.slice(0, -1) }]));
+    const mountPath = /^\/v1\/sys\/mounts\/([A-Za-z0-9_-]+)$/.exec(path);
+    const authPath = /^\/v1\/sys\/auth\/([A-Za-z0-9_-]+)$/.exec(path);
+    const policyPath = /^\/v1\/sys\/policies\/acl\/([A-Za-z0-9_-]+)$/.exec(path);
+    if (path === '/v1/sys/mounts' && method === 'GET') {
+      const table = mountTable(this.mounts, 'cubbyhole/');
+      return reply(200, { ...table, data: table });
+    }
+    if (mountPath && write) {
+      if (body.type !== 'transit')
+        return reply(400, { errors: [`the double mounts transit only, not ${String(body.type)}`] });
+      this.mounts.add(`${mountPath[1]}/`);
+      return reply(204);
+    }
+    if (path === '/v1/sys/auth' && method === 'GET') {
+      const table = mountTable(this.authMounts, 'token/');
+      return reply(200, { ...table, data: table });
+    }
+    if (authPath && write) {
+      if (body.type !== 'approle')
+        return reply(400, { errors: [`the double enables approle only, not ${String(body.type)}`] });
+      this.authMounts.add(`${authPath[1]}/`);
+      return reply(204);
+    }
+    if (policyPath && write) {
+      const text = String(body.policy ?? '');
+      const rules = parsePolicy(text);
+      if (rules.length === 0) return reply(400, { errors: ['failed to parse policy'] });
+      this.policies.set(policyPath[1] as string, text);
+      return reply(204);
+    }
+    const keyPath = new RegExp(`^/v1/${this.mount}/keys/([A-Za-z0-9_-]+)(/config)?$`).exec(path);
+    if (keyPath && this.mounts.has(`${this.mount}/`)) {
+      const name = keyPath[1] as string;
+      const existing = this.keys.get(name);
+      if (keyPath[2]) {
+        if (!write || !existing) return reply(existing ? 405 : 404, { errors: [] });
+        if (body.exportable === true || body.exportable === 'true' || body.allow_plaintext_backup === 'true')
+          return reply(400, { errors: ['the double refuses exportable keys'] });
+        return reply(200, envelope({ data: describe(name, existing) }));
+      }
+      if (method === 'GET')
+        return existing ? reply(200, envelope({ data: describe(name, existing) })) : reply(404, { errors: [] });
+      if (write) {
+        if (body.type !== undefined && body.type !== 'aes256-gcm96')
+          return reply(400, { errors: ['the double has aes256-gcm96 keys only'] });
+        if (body.exportable === true || body.allow_plaintext_backup === true)
+          return reply(400, { errors: ['the double refuses exportable keys'] });
+        if (!existing)
+          this.keys.set(name, { versions: [randomBytes(32)], createdAt: [now()], minDecryptionVersion: 1 });
+        return reply(204);
+      }
+    }
+    const role =
+      /^\/v1\/auth\/approle\/role\/([A-Za-z0-9_-]+)(\/role-id|\/secret-id|\/secret-id-accessor\/destroy)?$/.exec(path);
+    if (role && this.authMounts.has('approle/')) {
+      const [, name, sub] = role;
+      if (!sub && write) {
+        const policies = String(body.token_policies ?? '')
+          .split(',')
+          .filter(Boolean);
+        const policy = policies.length === 1 ? this.policies.get(policies[0] as string) : undefined;
+        if (!policy) return reply(400, { errors: ['the role must name exactly one written policy'] });
+        this.roles.set(name as string, body);
+        // Tokens of this role carry the policy written, not a copy compiled into the double.
+        this.policy = parsePolicy(policy);
+        this.tokenTtl = parseDuration(body.token_ttl) ?? this.tokenTtl;
+        this.tokenMaxTtl = parseDuration(body.token_max_ttl) ?? this.tokenMaxTtl;
+        return reply(204);
+      }
+      if (!this.roles.has(name as string)) return reply(404, { errors: [`role "${name}" does not exist`] });
+      if (sub === '/role-id' && write) {
+        this.roleId = String(body.role_id);
+        return reply(204);
+      }
+      if (sub === '/role-id' && method === 'GET') return reply(200, envelope({ data: { role_id: this.roleId } }));
+      if (sub === '/secret-id' && isList) {
+        if (this.secretIds.size === 0) return reply(404, { errors: [] });
+        return reply(200, envelope({ data: { keys: [...this.secretIds.keys()] } }));
+      }
+      if (sub === '/secret-id' && write) {
+        const secretId = randomUUID();
+        const accessor = randomUUID();
+        this.secretIds.set(accessor, secretId);
+        return reply(200, envelope({ data: { secret_id: secretId, secret_id_accessor: accessor, secret_id_ttl: 0 } }));
+      }
+      if (sub === '/secret-id-accessor/destroy' && write) {
+        this.secretIds.delete(String(body.secret_id_accessor));
+        return reply(204);
+      }
+    }
+    return reply(404, { errors: [`no route for ${method} ${path} in the double`] });
   }
 
   private route(path: string, method: string): { op: string; key: string } | undefined {
