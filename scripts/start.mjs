@@ -3,13 +3,16 @@
 //   - the api on PORT (3000), on an embedded PostgreSQL when DATABASE_URL is unset, catalogue seeded;
 //   - the vault-tokenizer on TOKENIZER_PORT (3100, mTLS) with its own database and roles in that
 //     PostgreSQL, development certificates and the local key provider (not for production);
-//   - the order-worker, as its own role, claiming outbox rows (embedded mode) unless AMQP_URL is set.
+//   - the order-worker, as its own role, claiming outbox rows (embedded mode) unless AMQP_URL is set;
+//   - the admin portal on ADMIN_PORT (3443, staff mTLS + second factor) with a development staff CA
+//     and a first admin certificate (PKCS#12) in .certs/staff-ca (scripts/lib/admin-portal-process.mjs).
 // Every unset variable selects its embedded default, printed at start. Ctrl+C (SIGINT) or SIGTERM
 // stops everything: worker, api, tokenizer, then PostgreSQL.
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
+import { startAdminPortal } from './lib/admin-portal-process.mjs';
 import { ensureDevCertificates } from './lib/dev-certs.mjs';
 import { prepareEmbeddedRoles } from './lib/embedded-roles.mjs';
 import { ensureStorefrontBuild } from './lib/storefront-build.mjs';
@@ -159,10 +162,36 @@ if (workerUrl) {
   }
 }
 
+// The admin portal: its own process, port, database role and staff CA; started only beside the
+// tokenizer started here (its certificates come from the same development internal CA).
+const adminPort = Number(env.ADMIN_PORT ?? '3443');
+const adminOwnerUrl = env.ADMIN_DATABASE_URL ?? (embedded ? started.ownerUrl : undefined);
+let portal;
+let portalNote =
+  'not started (it runs beside the tokenizer started here, with ADMIN_DATABASE_URL or the embedded PostgreSQL)';
+if (tokenizer && adminOwnerUrl) {
+  try {
+    if (!Number.isInteger(adminPort) || adminPort < 1 || adminPort > 65535) {
+      throw new Error('invalid configuration: ADMIN_PORT must be a port number');
+    }
+    portal = await startAdminPortal({
+      root,
+      port: adminPort,
+      ownerUrl: adminOwnerUrl,
+      tokenizerUrl: tokenizer.url,
+      internal: certs,
+      log,
+    });
+  } catch (err) {
+    portalNote = `did not start: ${err.message}`;
+  }
+}
+
 closeWithGrace({ delay: 25_000 }, async ({ signal, err }) => {
   if (err) console.error(`[start] stopping after an error: ${err.message}`);
   else log(`${signal ?? 'exit'}: stopping the worker, the api, the tokenizer, then PostgreSQL`);
   await worker?.stop();
+  await portal?.stop();
   await started.close();
   log('stopped');
 });
@@ -190,5 +219,10 @@ log(`health        ${base}/healthz  ${base}/readyz`);
 if (tokenizer) log(`tokenizer     ${tokenizer.url} (mTLS: internal CA client certificates only)`);
 else log(`tokenizer     ${config.TOKENIZER_URL ?? 'not configured'} (not started here)`);
 log(`order-worker  ${worker ? `running (${worker.mode} mode)` : 'not started (set WORKER_DATABASE_URL)'}`);
+if (portal) {
+  log(`admin portal  ${portal.url}/ (staff client certificate + second factor; README "Staff: the admin portal")`);
+  log(`  first admin certificate (PKCS#12): ${portal.p12File}`);
+  log(`  its one-time import password:     ${portal.passwordFile}${portal.issued ? ' (new)' : ''}`);
+} else log(`admin portal  ${portalNote}`);
 for (const line of defaults) log(`default: ${line}`);
 log('press Ctrl+C to stop');

@@ -54,7 +54,7 @@ export const AuditUnavailable = defineError(
 );
 export const ReasonRequired = defineError(
   'ADMIN_REASON_REQUIRED',
-  'A reveal needs a written reason of 8 to 500 characters',
+  'A reveal needs a written reason of 8 to 500 characters (letters of Western European languages, no line breaks)',
   400,
 );
 export const RevealRefused = defineError('ADMIN_REVEAL_REFUSED', 'The tokenizer refused to reveal this field', 403);
@@ -81,6 +81,11 @@ export const RefundInvalid = defineError(
 export const RefundRefused = defineError(
   'ADMIN_REFUND_REFUSED',
   'Stripe refused the refund; nothing was refunded',
+  409,
+);
+export const RefundNotRetryable = defineError(
+  'ADMIN_REFUND_NOT_RETRYABLE',
+  'Only a refund that Stripe has not confirmed yet can be retried',
   409,
 );
 export const SelfApproval = defineError(

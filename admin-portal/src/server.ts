@@ -8,6 +8,7 @@ import { loadAdminConfig } from './config.js';
 import { migrate, openRuntimePool } from './db/database.js';
 import { type RefundGateway, StripeRefundGateway } from './payments/refund-gateway.js';
 import { MemorySessionStore, RedisSessionStore, type SessionStore } from './sessions/session-store.js';
+import { scheduleInactivitySweep } from './staff/inactivity-sweep.js';
 import { guardRevocation } from './tls/revocation-guard.js';
 import { loadStaffTls } from './tls/server-tls.js';
 import { HttpTokenizerClient } from './tokenizer/tokenizer-client.js';
@@ -80,10 +81,13 @@ async function main(): Promise<void> {
     log: app.log,
   });
   const stopCheckpoints = scheduleCheckpoints(db, signingKey, config.ADMIN_AUDIT_CHECKPOINT_SECONDS * 1000, app.log);
+  // PCI DSS 8.2.6: at start and hourly, accounts unused for ADMIN_INACTIVE_DISABLE_DAYS are disabled.
+  const stopSweep = scheduleInactivitySweep(db, config.ADMIN_INACTIVE_DISABLE_DAYS * 86_400_000, 3_600_000, app.log);
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     guard.stop();
     stopCheckpoints();
+    stopSweep();
     await app.close();
     await db.end();
     tokenizer.close();

@@ -14,17 +14,13 @@ import {
   mappingItems,
   POLICIES,
 } from '../../threat-model/src/pci-checks.js';
+import { passingResults } from '../../threat-model/test/support/results.js';
 
 // The policy set and the PCI DSS v4.0.1 mapping (PCI DSS 12.1.1, 12.1.2, 12.5.2), checked like
 // the threat model: each policy owned and in date; nothing implemented without passing evidence.
 
 const TODAY = '2026-12-01';
-const passedAll = (): TestResult[] =>
-  model.controls.flatMap((c) =>
-    c.evidence.flatMap((e) =>
-      e.kind === 'config' ? [] : [{ name: `[${c.id}] x`, file: e.file, outcome: 'passed' as const }],
-    ),
-  );
+const passedAll = (): TestResult[] => passingResults(model);
 const mapping = (): Mapping => structuredClone(loadMapping(ROOT));
 type RawSection = Mapping['requirements'][number]['sections'][number];
 const section = (m: Mapping, id: string): RawSection => {
@@ -98,7 +94,7 @@ describe('[C-031] policies and the PCI DSS v4.0.1 mapping', () => {
     const m = mapping();
     const results = passedAll().map((r) => (r.name.startsWith('[C-003]') ? { ...r, outcome: 'failed' as const } : r));
     let text = checkMapping(m, model, ROOT, results).problems.join('\n');
-    assert.match(text, /6\.4\.3 is implemented through C-003, whose evidence did not hold: "\[C-003\] x" failed/);
+    assert.match(text, /6\.4\.3 is implemented through C-003, whose evidence did not hold: "\[C-003\] suite" failed/);
     section(m, '7.3').defaults = { ...section(m, '7.3').defaults, controls: [] };
     text = checkMapping(m, model, ROOT, passedAll()).problems.join('\n');
     assert.match(text, /7\.3\.1 is implemented but names no control/);
@@ -117,6 +113,16 @@ describe('[C-031] policies and the PCI DSS v4.0.1 mapping', () => {
     assert.match(text, /2\.3\.1 is not applicable: give the reason/);
     assert.match(text, /7\.2\.3 is planned: say what is missing \(gap\)/);
     assert.match(text, /6\.4\.3 keeps SAQ A eligible and must be implemented, not partial/);
+  });
+
+  it('fails an item with a key the mapping does not know, as an unquoted title with commas becomes', () => {
+    const m = mapping();
+    // What `{ title: Adding, removing and changing IDs authorised }` parses to in YAML.
+    section(m, '8.2').items['8.2.4'] = { title: 'Adding', 'removing and changing IDs authorised': null } as never;
+    assert.match(
+      checkMapping(m, model, ROOT, passedAll()).problems.join('\n'),
+      /8\.2\.4 has an unknown key "removing and changing IDs authorised": quote a title that holds a comma/,
+    );
   });
 
   it('uses titles of its own: no sub-requirement title is longer than a short phrase', () => {

@@ -8,53 +8,110 @@ import { STRIDE, STRIDE_NAMES, type ThreatModel } from '../../threat-model/src/t
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-// Rows chosen so that no straight arrow runs through a box it does not join; a component not
-// listed takes the next free row of its column.
+// Rows chosen so that no straight arrow runs through a box it does not join (a test holds
+// the diagram to that); a component not listed takes the next free row of its column.
 const ROWS: Record<string, number> = {
   'shopper-browser': 0,
   stripe: 2,
   gateway: 0,
   api: 0,
   postgres: 1,
-  redis: 2,
-  'order-worker': 3,
-  rabbitmq: 4,
+  'order-worker': 2,
+  redis: 4,
+  rabbitmq: 5,
   'vault-tokenizer': 0,
   'tokenizer-db': 1,
   vault: 2,
   'vault-setup': 3,
-  'staff-browser': 0,
+  // The staff side: its one row is empty in every column its arrow crosses.
+  'staff-browser': 3,
+  'admin-portal': 3,
 };
 
-/** The data-flow diagram as inline SVG: one column per trust boundary, one box per component. */
-export function diagramSvg(model: ThreatModel): string {
+const COL_W = 190;
+const BOX_W = 150;
+const BOX_H = 40;
+const GAP_Y = 70;
+
+export interface DiagramLayout {
+  columns: ThreatModel['boundaries'];
+  /** Top-left corner of each component's box. */
+  boxes: Map<string, { x: number; y: number }>;
+  width: number;
+  height: number;
+}
+
+/** Where each box goes: one column per trust boundary, rows as ROWS says. */
+export function diagramLayout(model: ThreatModel, rows: Record<string, number> = ROWS): DiagramLayout {
   const inUse = model.boundaries.filter((b) => model.components.some((c) => c.boundaries[0] === b.id));
-  // Boundaries without a flow (the staff VPN until the admin portal exists) go last.
+  // Boundaries without a flow go last.
   const hasFlow = (b: { id: string }) =>
     model.flows.some((f) =>
       [f.from, f.to].some((e) => model.components.find((c) => c.id === e)?.boundaries[0] === b.id),
     );
   const columns = [...inUse.filter(hasFlow), ...inUse.filter((b) => !hasFlow(b))];
-  const colW = 190;
-  const boxW = 150;
-  const boxH = 40;
-  const gapY = 70;
-  const pos = new Map<string, { x: number; y: number }>();
+  const boxes = new Map<string, { x: number; y: number }>();
   let maxRows = 0;
   columns.forEach((b, ci) => {
-    const inside = model.components.filter((c) => c.boundaries[0] === b.id);
-    maxRows = Math.max(maxRows, inside.length);
     const taken = new Set<number>();
-    for (const c of inside) {
-      let row = ROWS[c.id] ?? 0;
+    for (const c of model.components.filter((c) => c.boundaries[0] === b.id)) {
+      let row = rows[c.id] ?? 0;
       while (taken.has(row)) row++;
       taken.add(row);
       maxRows = Math.max(maxRows, row + 1);
-      pos.set(c.id, { x: 20 + ci * colW + (colW - boxW) / 2, y: 60 + row * (boxH + gapY) });
+      boxes.set(c.id, { x: 20 + ci * COL_W + (COL_W - BOX_W) / 2, y: 60 + row * (BOX_H + GAP_Y) });
     }
   });
-  const width = 40 + columns.length * colW;
-  const height = 100 + maxRows * (boxH + gapY);
+  return { columns, boxes, width: 40 + columns.length * COL_W, height: 100 + maxRows * (BOX_H + GAP_Y) };
+}
+
+/** Whether the segment meets the rectangle (Liang-Barsky clipping). */
+function segmentMeetsBox([x1, y1, x2, y2]: number[], [left, top, right, bottom]: number[]): boolean {
+  let [t0, t1] = [0, 1];
+  const dx = (x2 as number) - (x1 as number);
+  const dy = (y2 as number) - (y1 as number);
+  const edges: [number, number][] = [
+    [-dx, (x1 as number) - (left as number)],
+    [dx, (right as number) - (x1 as number)],
+    [-dy, (y1 as number) - (top as number)],
+    [dy, (bottom as number) - (y1 as number)],
+  ];
+  for (const [p, q] of edges) {
+    if (p === 0) {
+      if (q < 0) return false;
+    } else {
+      const r = q / p;
+      if (p < 0) t0 = Math.max(t0, r);
+      else t1 = Math.min(t1, r);
+      if (t0 > t1) return false;
+    }
+  }
+  return true;
+}
+
+/** The straight arrows of a layout that pass through a box they do not join (bent arrows excluded). */
+export function arrowsThroughBoxes(model: ThreatModel, layout: DiagramLayout): string[] {
+  const out: string[] = [];
+  for (const f of model.flows) {
+    const a = layout.boxes.get(f.from);
+    const b = layout.boxes.get(f.to);
+    if (!a || !b) continue;
+    const [x1, y1, x2, y2] = [a.x + BOX_W / 2, a.y + BOX_H / 2, b.x + BOX_W / 2, b.y + BOX_H / 2];
+    if (x1 === x2 && Math.abs(y2 - y1) > BOX_H + GAP_Y) continue;
+    for (const [id, p] of layout.boxes) {
+      if (id === f.from || id === f.to) continue;
+      if (segmentMeetsBox([x1, y1, x2, y2], [p.x - 2, p.y - 2, p.x + BOX_W + 2, p.y + BOX_H + 2])) {
+        out.push(`${f.id} runs through ${id}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** The data-flow diagram as inline SVG: one column per trust boundary, one box per component. */
+export function diagramSvg(model: ThreatModel): string {
+  const { columns, boxes: pos, width, height } = diagramLayout(model);
+  const [colW, boxW, boxH, gapY] = [COL_W, BOX_W, BOX_H, GAP_Y];
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Data-flow diagram">`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#334"/></marker></defs>',
@@ -66,6 +123,24 @@ export function diagramSvg(model: ThreatModel): string {
       `<text x="${x + colW / 2}" y="32" text-anchor="middle" font-size="13" font-weight="bold" fill="#345">${esc(b.name)}</text>`,
     );
   });
+  // Labels go where they cover no box and no other label: along their arrow, nearest its middle.
+  const taken: number[][] = [...pos.values()].map((p) => [p.x, p.y, p.x + boxW, p.y + boxH]);
+  const free = (r: number[]) =>
+    !taken.some(
+      (o) =>
+        (r[0] as number) < (o[2] as number) &&
+        (r[2] as number) > (o[0] as number) &&
+        (r[1] as number) < (o[3] as number) &&
+        (r[3] as number) > (o[1] as number),
+    );
+  const place = (text: string, candidates: [number, number][], anchor: 'start' | 'middle') => {
+    const w = text.length * 5.6;
+    const rectOf = ([x, y]: [number, number]) =>
+      anchor === 'middle' ? [x - w / 2, y - 10, x + w / 2, y + 2] : [x, y - 10, x + w, y + 2];
+    const at = candidates.find((c) => free(rectOf(c))) ?? (candidates[0] as [number, number]);
+    taken.push(rectOf(at));
+    return `<text x="${at[0].toFixed(1)}" y="${at[1].toFixed(1)}" text-anchor="${anchor}" font-size="10" fill="#226" stroke="#fff" stroke-width="3" paint-order="stroke">${text}</text>`;
+  };
   for (const f of model.flows) {
     const a = pos.get(f.from);
     const b = pos.get(f.to);
@@ -83,13 +158,26 @@ export function diagramSvg(model: ThreatModel): string {
       const [sx, sy, ex, ey] = [x1 + boxW / 2, y1, x2 + boxW / 2, y2];
       parts.push(
         `<path d="M${sx},${sy} Q${sx + 45},${(sy + ey) / 2} ${ex},${ey}" fill="none" stroke="#334" stroke-width="1.3" marker-end="url(#arrow)">${title}</path>`,
-        `<text x="${sx + 24}" y="${(sy + ey) / 2}" font-size="10" fill="#226">${label}</text>`,
+        place(
+          label,
+          [0, -14, 14, -28, 28, -42, 42].map((d): [number, number] => [sx + 24, (sy + ey) / 2 + d]),
+          'start',
+        ),
       );
       continue;
     }
     parts.push(
       `<line x1="${x1}" y1="${y1}" x2="${x2 - dx * t}" y2="${y2 - dy * t}" stroke="#334" stroke-width="1.3" marker-end="url(#arrow)">${title}</line>`,
-      `<text x="${(x1 + x2) / 2}" y="${(y1 + y2) / 2 - 4}" text-anchor="middle" font-size="10" fill="#226">${label}</text>`,
+      place(
+        label,
+        [
+          ...[0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8].map((k): [number, number] => [x1 + dx * k, y1 + dy * k - 4]),
+          // A short arrow between two boxes: above or below them.
+          [x1 + dx / 2, y1 + dy / 2 - boxH / 2 - 4],
+          [x1 + dx / 2, y1 + dy / 2 + boxH / 2 + 12],
+        ],
+        'middle',
+      ),
     );
   }
   for (const c of model.components) {
@@ -162,7 +250,7 @@ th{background:#eef3f8}.b{display:inline-block;padding:0 .45rem;border-radius:.6r
 .card b{display:block;font-size:1.5rem}code{background:#f2f4f7;padding:0 .2rem;border-radius:.2rem}pre{white-space:pre-wrap}
 </style></head><body>`);
   out.push(`<h1>hardened-shop — evidence pack</h1>
-<p>Created ${esc(r.created)} from commit <code>${esc(r.commit)}</code>${r.reusedRun ? `, with the test results of a run finished earlier (<code>${esc(r.reusedRun)}</code>)` : ''}. Every file cited below as <b>E…</b> is in
+<p>Created ${esc(r.created)} from commit <code>${esc(r.commit)}</code>${r.reusedRun ? `, with the test results of a run finished earlier (<code>${esc(r.reusedRun)}</code>)` : ''}. Every file cited below by number (<b>E01</b>, <b>E02</b>, …) is in
 <code>evidence/</code>, listed with its SHA-256 in <code>manifest.json</code>, which is signed with Ed25519
 (public key fingerprint <code>${esc(r.fingerprint)}</code>). Check the pack with
 <code>npm run evidence:verify -- &lt;this folder&gt; --public-key &lt;key you received separately&gt;</code>.</p>`);
@@ -182,7 +270,7 @@ th{background:#eef3f8}.b{display:inline-block;padding:0 .45rem;border-radius:.6r
   );
   out.push('<h2>2. Threat model</h2><h3>Data-flow diagram</h3>', diagramSvg(r.model));
   out.push(
-    '<p>Rounded boxes are outside our deployment (browsers, Stripe); orange boxes are not built, or only partly (see their notes). Hover an arrow for its protocol and authentication.</p>',
+    '<p>Rounded boxes are outside our deployment (browsers, Stripe); orange boxes are not built, only partly built, or not deployed yet (see their notes). Hover an arrow for its protocol and authentication.</p>',
   );
   out.push('<h3>Components</h3><table><tr><th>id</th><th>component</th><th>boundaries</th><th>notes</th></tr>');
   for (const c of r.model.components) {

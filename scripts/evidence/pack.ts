@@ -194,6 +194,7 @@ const specific: Record<string, string[]> = {
   'C-029': [e03, e14],
   'C-030': [...sbomNumbers, e12],
   'C-031': [e03, e15],
+  'C-048': [e04, e12],
 };
 const controls: ControlStatus[] = model.controls.map((c) => {
   const outcomes = c.evidence.map((e) => resolveEvidence(c.id, e, ROOT, results));

@@ -2,18 +2,16 @@
 // (vault-tokenizer/src/cli/certs.ts) into an ignored folder. Never for production.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Services `npm start` runs that carry a certificate of the internal CA. */
-export const SERVICES = ['vault-tokenizer', 'api', 'order-worker'];
 /**
- * Callers the tokenizer policy knows that `npm start` does not run: a certificate for one of
- * them left in the folder (an older `certs init` issued one) is revoked and deleted. The
- * admin portal may reveal in clear under a staff identity it asserts, so its certificate must
- * not exist before the portal (mTLS plus a second factor) does (pentest finding 8.9).
+ * Services `npm start` runs that carry a certificate of the internal CA. The admin portal's
+ * certificate lets it reveal values in clear under a staff identity it asserts (pentest finding
+ * 8.9): it is issued because `npm start` runs the portal, behind staff mTLS and a second factor.
  */
-const NOT_RUN = ['admin-portal'].filter((name) => !SERVICES.includes(name));
+export const SERVICES = ['vault-tokenizer', 'api', 'order-worker', 'admin-portal'];
 const RENEW_BEFORE_MS = 7 * 24 * 60 * 60 * 1000;
 
 function expiresSoon(notAfter) {
@@ -67,12 +65,6 @@ export function ensureDevCertificates(root, dir, log) {
     if (certificateIsFresh(files.cert(name)) && existsSync(files.key(name))) continue;
     log(`issuing a development certificate for ${name}`);
     certsCommand(root, dir, ['issue', name]);
-  }
-  for (const name of NOT_RUN) {
-    if (!existsSync(files.cert(name))) continue;
-    log(`revoking the development certificate of ${name}: npm start does not run it`);
-    certsCommand(root, dir, ['revoke', name]);
-    rmSync(join(dir, name), { recursive: true, force: true });
   }
   // The CRL has its own expiry; a stale one makes every mTLS handshake fail.
   if (!crlIsFresh(files.crl)) {

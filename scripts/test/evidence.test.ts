@@ -9,7 +9,7 @@ import type { TestResult } from '../../threat-model/src/checks.js';
 import { ROOT } from '../../threat-model/src/inputs.js';
 import { model } from '../../threat-model/src/model.js';
 import { loadMapping } from '../../threat-model/src/pci-checks.js';
-import { diagramSvg, renderHtml } from '../evidence/html.js';
+import { arrowsThroughBoxes, diagramLayout, diagramSvg, renderHtml } from '../evidence/html.js';
 import { verifyPack, writeManifest } from '../evidence/manifest.js';
 import { assessmentResults, componentDefinition } from '../evidence/oscal.js';
 import { validateOscal } from '../evidence/oscal-validate.js';
@@ -154,5 +154,12 @@ describe('[C-032] evidence pack integrity and OSCAL output', () => {
     for (const h of ['1. Scope', '2. Threat model', '3. PCI DSS v4.0.1 mapping', '4. Results by control'])
       assert.ok(html.includes(h), h);
     assert.ok(diagramSvg(model).includes('vault-tokenizer'));
+  });
+
+  it('draws no straight arrow of the data-flow diagram through a box it does not join', () => {
+    assert.deepEqual(arrowsThroughBoxes(model, diagramLayout(model)), []);
+    // The check sees crossings: with most boxes left on the first row, arrows run through them.
+    const crossed = arrowsThroughBoxes(model, diagramLayout(model, { api: 2, 'order-worker': 2, postgres: 1 }));
+    assert.ok(crossed.length > 0, 'a layout with crossings is reported');
   });
 });

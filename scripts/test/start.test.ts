@@ -24,6 +24,7 @@ let output = '';
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 let base: string;
 let tokenizerPort: number;
+let adminPort: number;
 let pgPort: number;
 let superuserPassword: string;
 
@@ -125,6 +126,7 @@ before(
     chmodSync(dir, 0o755);
     const port = await freePort();
     tokenizerPort = await freePort();
+    adminPort = await freePort();
     pgPort = await freePort();
     base = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, ['scripts/start.mjs'], {
@@ -139,6 +141,9 @@ before(
         MAIL_DIR: join(dir, 'mail-outbox'),
         TOKENIZER_CERTS_DIR: join(dir, 'certs'),
         TOKENIZER_LOCAL_KEK_FILE: join(dir, 'tokenizer-local-kek.json'),
+        ADMIN_PORT: String(adminPort),
+        ADMIN_STAFF_CA_DIR: join(dir, 'staff-ca'),
+        ADMIN_KEYS_DIR: join(dir, 'keys'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -170,6 +175,41 @@ after(async () => {
 });
 
 describe('npm start (scripts/start.mjs)', () => {
+  it('starts the admin portal on its own port with a first admin certificate whose printed PKCS#12 file and import password complete the staff mTLS handshake (issue 10, item 9)', async () => {
+    assert.ok(output.includes(`admin portal  https://127.0.0.1:${adminPort}/`), output);
+    const p12 = /first admin certificate \(PKCS#12\): (\S+)/.exec(output)?.[1];
+    const passwordFile = /one-time import password: +(\S+)/.exec(output)?.[1];
+    assert.equal(p12, join(dir, 'staff-ca', 'admin', 'staff.p12'));
+    assert.ok(passwordFile);
+    assert.ok(!output.includes(readFileSync(passwordFile, 'utf8').trim()), 'the import password itself is not printed');
+    const get = (agent: https.Agent) =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.get(`https://127.0.0.1:${adminPort}/login`, { agent, timeout: 5_000 }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        req.on('error', reject);
+      });
+    const ca = readFileSync(join(dir, 'certs', 'ca.pem'));
+    const staff = new https.Agent({
+      ca,
+      pfx: readFileSync(p12),
+      passphrase: readFileSync(passwordFile, 'utf8').trim(),
+    });
+    // Enrolment first: /login sends a new staff member to /enrol/totp.
+    assert.equal(await get(staff), 303);
+    staff.destroy();
+    // The shop's own service certificate is no staff certificate: refused at the handshake.
+    const service = new https.Agent({
+      ca,
+      cert: readFileSync(certFile('api', 'cert.pem')),
+      key: readFileSync(certFile('api', 'key.pem')),
+    });
+    await assert.rejects(get(service));
+    service.destroy();
+  });
+
   it('prints every URL and the defaults in use, and no connection string with a password', () => {
     for (const line of [
       `shop          ${base}/`,

@@ -214,6 +214,9 @@ export const LOG_FIELDS: Readonly<Record<string, FieldSpec>> = {
   dead: f.bool(),
   delayMs: f.int(0),
 
+  // The admin portal: accounts the PCI DSS 8.2.6 inactivity sweep disabled in one run.
+  disabledAccounts: f.int(0),
+
   // The vault-tokenizer.
   audit: f.object({
     caller: f.keyword(),

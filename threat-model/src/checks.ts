@@ -57,6 +57,10 @@ export const CONNECTION_VARIABLES: Record<string, string> = {
   STRIPE_SECRET_KEY: 'stripe',
   STRIPE_API_HOST: 'stripe',
   SMTP_URL: 'smtp',
+  ADMIN_DATABASE_URL: 'database',
+  ADMIN_RUNTIME_DATABASE_URL: 'database',
+  ADMIN_TOKENIZER_URL: 'tokenizer',
+  ADMIN_STRIPE_SECRET_KEY: 'stripe',
 };
 const OUTBOUND_KINDS = ['database', 'redis', 'amqp', 'vault', 'tokenizer', 'stripe', 'smtp'];
 /** A schema variable shaped like a connection setting must be classified above. */
@@ -87,6 +91,16 @@ export function checkServices({ model, compose }: CheckInput): CheckResult {
   for (const c of model.components) {
     if (c.kind === 'compose-service' && !(c.composeService && c.composeService in compose.services)) {
       problems.push(`component ${c.id} names compose service "${c.composeService}", which compose.yaml does not have`);
+    }
+    if (c.kind === 'undeployed-service') {
+      if (!c.composeService) problems.push(`component ${c.id} is an undeployed service: name its composeService`);
+      else if (c.composeService in compose.services) {
+        problems.push(
+          `compose.yaml now runs "${c.composeService}": make component ${c.id} a compose-service, drop its unbuilt note, and give its flows the networks compose puts them on`,
+        );
+      }
+      if (!c.unbuilt?.trim())
+        problems.push(`component ${c.id} is an undeployed service: say in unbuilt what is missing`);
     }
   }
   return { name: 'every compose service is a component', problems };
@@ -119,7 +133,10 @@ export function checkNetworkPaths({ model, compose }: CheckInput): CheckResult {
       }
     }
   }
+  const undeployed = new Set(model.components.filter((c) => c.kind === 'undeployed-service').map((c) => c.id));
   for (const f of model.flows) {
+    // A service compose does not run has no network path yet: checkServices says when it has.
+    if (undeployed.has(f.from) || undeployed.has(f.to)) continue;
     const a = byService.get(f.from);
     const b = byService.get(f.to);
     if (f.network) {
@@ -357,6 +374,37 @@ export interface EvidenceOutcome {
   detail: string;
 }
 
+/** Evidence cited by test name: each named test of the file exists, ran and passed. */
+function resolveNamedTests(
+  file: string,
+  names: string[],
+  root: string,
+  results: TestResult[] | undefined,
+): EvidenceOutcome {
+  if (names.length === 0) return { status: 'missing', detail: `${file}: the evidence names no test` };
+  const text = readFileSync(join(root, file), 'utf8');
+  const absent = names.filter((n) => !text.includes(n));
+  if (absent.length > 0) {
+    return {
+      status: 'missing',
+      detail: `${file} has no test named ${absent.map((n) => `"${n}"`).join(', ')}: cite the test's current name`,
+    };
+  }
+  if (!results)
+    return { status: 'not-run', detail: `${file}: ${names.length} named test(s), not run in this (partial) run` };
+  const problems: string[] = [];
+  for (const n of names) {
+    const mine = results.filter((r) => r.file === file && r.name === n);
+    if (mine.length === 0) problems.push(`"${n}" did not run`);
+    for (const r of mine) if (r.outcome !== 'passed') problems.push(`"${n}" ${r.outcome}`);
+  }
+  if (problems.length > 0) {
+    const ran = problems.every((p) => p.endsWith('did not run')) ? 'not-run' : 'failed';
+    return { status: ran, detail: `${problems.join('; ')} (${file})` };
+  }
+  return { status: 'passed', detail: `${names.length} named test(s) of ${file} passed` };
+}
+
 /** Whether one piece of a control's evidence holds in this run (or, without results, statically). */
 export function resolveEvidence(
   controlId: string,
@@ -379,6 +427,8 @@ export function resolveEvidence(
   if (!existsSync(join(root, evidence.file))) {
     return { status: 'missing', detail: `${evidence.file} does not exist` };
   }
+  if (evidence.kind === 'test' && evidence.names)
+    return resolveNamedTests(evidence.file, evidence.names, root, results);
   if (!readFileSync(join(root, evidence.file), 'utf8').includes(tag)) {
     return {
       status: 'missing',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { AdminEnv } from '../../admin-portal/src/config.js';
 import { ApiConfigSchema } from '../../api/src/config.js';
 import { WorkerConfigSchema } from '../../order-worker/src/config.js';
 import { TokenizerEnv } from '../../vault-tokenizer/src/config.js';
@@ -9,12 +10,14 @@ import { model } from './model.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The config schemas of the node services, by compose service: what their code can connect to. */
+/** The config schemas of the node services, by service name: what their code can connect to. */
 export function schemaVariables(): Record<string, string[]> {
   return {
     api: Object.keys(ApiConfigSchema.properties),
     'order-worker': Object.keys(WorkerConfigSchema.properties),
     'vault-tokenizer': Object.keys(TokenizerEnv.properties),
+    // Not run by compose yet (an undeployed-service component): its code's connections still count.
+    'admin-portal': Object.keys(AdminEnv.properties),
   };
 }
 

@@ -11,6 +11,17 @@ export const APPLICABILITY = ['saq-a', 'saq-a-eligibility', 'hardening', 'not-ap
 export const RESPONSIBILITY = ['merchant', 'stripe', 'shared', 'operator'] as const;
 export const STATUS = ['implemented', 'partial', 'planned', 'operator', 'stripe', 'not-applicable'] as const;
 
+const ITEM_KEYS = new Set([
+  'title',
+  'applicability',
+  'responsibility',
+  'policy',
+  'status',
+  'controls',
+  'reason',
+  'gap',
+]);
+
 export interface MappingItem {
   id: string;
   title: string;
@@ -144,6 +155,16 @@ export function checkMapping(
     for (const s of r.sections) {
       if (!String(s.id).startsWith(`${r.id}.`)) problems.push(`section ${s.id} is filed under requirement ${r.id}`);
       if (Object.keys(s.items ?? {}).length === 0) problems.push(`section ${s.id} lists no sub-requirement`);
+    }
+  }
+  for (const s of mapping.requirements.flatMap((r) => r.sections)) {
+    for (const [id, raw] of Object.entries(s.items ?? {})) {
+      for (const key of typeof raw === 'object' && raw !== null ? Object.keys(raw) : []) {
+        if (!ITEM_KEYS.has(key)) problems.push(`${id} has an unknown key "${key}": quote a title that holds a comma`);
+      }
+    }
+    for (const key of Object.keys(s.defaults ?? {})) {
+      if (!ITEM_KEYS.has(key)) problems.push(`section ${s.id} defaults have an unknown key "${key}"`);
     }
   }
   const controls = new Map(model.controls.map((c) => [c.id, c]));

@@ -70,7 +70,16 @@ export function renderReport(model: ThreatModel): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const f of model.flows) {
-    const path = f.network ? `network ${f.network}` : f.volume ? `volume ${f.volume}` : 'internet';
+    const undeployed = [f.from, f.to].some(
+      (e) => model.components.find((c) => c.id === e)?.kind === 'undeployed-service',
+    );
+    const path = f.network
+      ? `network ${f.network}`
+      : f.volume
+        ? `volume ${f.volume}`
+        : undeployed
+          ? 'not deployed yet'
+          : 'internet';
     out.push(
       `| ${f.id} | ${esc(name(f.from))} | ${esc(name(f.to))} | ${esc(f.protocol)} | ${esc(f.authentication)} | ${f.dataClasses.join(', ')} | ${path} |`,
     );
@@ -125,7 +134,7 @@ export function renderReport(model: ThreatModel): string {
   }
   out.push('', '## Controls and their evidence', '');
   out.push(
-    'A test evidence is every test (or suite) of the file whose name carries the control id in brackets; it must pass in the run. A config evidence is a key with its expected value.',
+    'A test evidence is every test (or suite) of the file whose name carries the control id in brackets, or, where it lists names, the tests of the file with exactly those names; each must pass in the run. A config evidence is a key with its expected value.',
     '',
     '| id | control | enforced in | evidence |',
     '| --- | --- | --- | --- |',
@@ -137,7 +146,9 @@ export function renderReport(model: ThreatModel): string {
           ? `config \`${e.file}\` \`${e.key}\` = \`${String(e.equals)}\``
           : e.kind === 'scan'
             ? `scan (${e.tool}) in \`${e.file}\``
-            : `test \`${e.file}\``,
+            : e.names
+              ? `test \`${e.file}\`: ${e.names.map((n) => `“${n}”`).join('; ')}`
+              : `test \`${e.file}\``,
       )
       .join('<br>');
     out.push(`| ${c.id} | ${esc(c.name)} | ${c.enforcedIn.map((f) => `\`${f}\``).join(', ')} | ${ev} |`);

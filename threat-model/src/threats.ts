@@ -1,25 +1,8 @@
-import type { Stride, Threat } from './types.js';
+import type { Threat } from './types.js';
 
 // STRIDE threats of every component and flow in model.ts. A threat may apply to several
 // elements; an element with no threat in a category says why in its `notApplicable`.
 // Accepted risks name a role as owner and expire: the model checks fail on the expiry date.
-
-const ADMIN_PORTAL_UNBUILT =
-  'The admin portal (mTLS with staff certificates, second factor, roles, audit) is not built; compose has no service for it yet.';
-
-function unbuiltStaff(category: Stride, title: string): Threat {
-  return {
-    id: `T-${category}-staff`,
-    title,
-    category,
-    appliesTo: ['staff-browser'],
-    likelihood: 'medium',
-    impact: 'high',
-    status: 'open',
-    mitigations: [],
-    remaining: ADMIN_PORTAL_UNBUILT,
-  };
-}
 
 const INTERNAL_PLAIN_LINKS = [
   'F-gateway-api',
@@ -66,7 +49,7 @@ export const threats: Threat[] = [
     id: 'T-S03',
     title: 'Another service or an attacker on the pii network poses as a tokenizer caller',
     category: 'S',
-    appliesTo: ['vault-tokenizer', 'F-api-tokenizer'],
+    appliesTo: ['vault-tokenizer', 'F-api-tokenizer', 'F-portal-tokenizer'],
     likelihood: 'medium',
     impact: 'high',
     status: 'mitigated',
@@ -76,7 +59,7 @@ export const threats: Threat[] = [
     id: 'T-S04',
     title: 'A rogue server poses as the tokenizer to the api and collects personal data',
     category: 'S',
-    appliesTo: ['F-api-tokenizer'],
+    appliesTo: ['F-api-tokenizer', 'F-portal-tokenizer'],
     likelihood: 'low',
     impact: 'high',
     status: 'mitigated',
@@ -106,7 +89,7 @@ export const threats: Threat[] = [
     id: 'T-S07',
     title: 'A service connects to the shop database as a more privileged role',
     category: 'S',
-    appliesTo: ['postgres', 'F-api-postgres', 'F-worker-postgres'],
+    appliesTo: ['postgres', 'F-api-postgres', 'F-worker-postgres', 'F-portal-postgres'],
     likelihood: 'low',
     impact: 'high',
     status: 'mitigated',
@@ -116,7 +99,7 @@ export const threats: Threat[] = [
     id: 'T-S08',
     title: 'Any container on the data network connects to Redis without credentials',
     category: 'S',
-    appliesTo: ['redis', 'F-api-redis'],
+    appliesTo: ['redis', 'F-api-redis', 'F-portal-redis'],
     likelihood: 'medium',
     impact: 'medium',
     status: 'open',
@@ -176,7 +159,7 @@ export const threats: Threat[] = [
     id: 'T-S15',
     title: "An attacker on the internet path poses as Stripe's API to the api",
     category: 'S',
-    appliesTo: ['F-api-stripe'],
+    appliesTo: ['F-api-stripe', 'F-portal-stripe'],
     likelihood: 'low',
     impact: 'medium',
     status: 'accepted',
@@ -188,7 +171,17 @@ export const threats: Threat[] = [
       expires: '2027-03-31',
     },
   },
-  unbuiltStaff('S', 'Someone poses as staff at the admin portal'),
+  {
+    id: 'T-S16',
+    title:
+      'Someone poses as staff at the admin portal: no certificate, a service or self-signed one, a revoked one, or a stolen certificate without the second factor',
+    category: 'S',
+    appliesTo: ['staff-browser', 'admin-portal', 'F-staff-portal'],
+    likelihood: 'medium',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-042', 'C-043', 'C-045'],
+  },
 
   // Tampering
   {
@@ -271,7 +264,7 @@ export const threats: Threat[] = [
     id: 'T-T08',
     title: 'Shop data is changed through injection or a compromised service',
     category: 'T',
-    appliesTo: ['postgres', 'F-api-postgres'],
+    appliesTo: ['postgres', 'F-api-postgres', 'F-portal-postgres'],
     likelihood: 'medium',
     impact: 'high',
     status: 'mitigated',
@@ -311,7 +304,7 @@ export const threats: Threat[] = [
     id: 'T-T12',
     title: 'Sessions or rate-limit counters in Redis are altered by another container',
     category: 'T',
-    appliesTo: ['redis', 'F-api-redis'],
+    appliesTo: ['redis', 'F-api-redis', 'F-portal-redis'],
     likelihood: 'low',
     impact: 'medium',
     status: 'open',
@@ -344,7 +337,7 @@ export const threats: Threat[] = [
     id: 'T-T15',
     title: 'Traffic between the api and Stripe is altered on the internet path',
     category: 'T',
-    appliesTo: ['F-api-stripe'],
+    appliesTo: ['F-api-stripe', 'F-portal-stripe'],
     likelihood: 'low',
     impact: 'medium',
     status: 'accepted',
@@ -369,13 +362,32 @@ export const threats: Threat[] = [
     id: 'T-T17',
     title: 'Traffic on a TLS-protected internal link is altered',
     category: 'T',
-    appliesTo: ['F-api-tokenizer', 'F-tokenizer-vault', 'F-setup-vault'],
+    appliesTo: ['F-api-tokenizer', 'F-tokenizer-vault', 'F-setup-vault', 'F-portal-tokenizer'],
     likelihood: 'low',
     impact: 'high',
     status: 'mitigated',
     mitigations: ['C-012', 'C-028'],
   },
-  unbuiltStaff('T', 'Staff actions are altered on their way to the admin portal'),
+  {
+    id: 'T-T18',
+    title: 'Staff actions are altered on their way to the admin portal, or forged by another site (CSRF)',
+    category: 'T',
+    appliesTo: ['staff-browser', 'F-staff-portal'],
+    likelihood: 'low',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-042', 'C-043'],
+  },
+  {
+    id: 'T-T19',
+    title: "The portal's audit trail is edited, truncated or recomputed to hide a staff action",
+    category: 'T',
+    appliesTo: ['admin-portal'],
+    likelihood: 'low',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-044', 'C-047'],
+  },
 
   // Repudiation
   {
@@ -392,7 +404,7 @@ export const threats: Threat[] = [
     id: 'T-R02',
     title: 'A caller denies having read or revealed personal data',
     category: 'R',
-    appliesTo: ['vault-tokenizer', 'tokenizer-db', 'F-api-tokenizer'],
+    appliesTo: ['vault-tokenizer', 'tokenizer-db', 'F-api-tokenizer', 'F-portal-tokenizer'],
     likelihood: 'medium',
     impact: 'high',
     status: 'mitigated',
@@ -441,7 +453,16 @@ export const threats: Threat[] = [
     status: 'mitigated',
     mitigations: ['C-011'],
   },
-  unbuiltStaff('R', 'A staff member denies a reveal, refund or role change'),
+  {
+    id: 'T-R08',
+    title: 'A staff member denies a reveal, refund, approval or role change',
+    category: 'R',
+    appliesTo: ['staff-browser', 'admin-portal', 'F-staff-portal'],
+    likelihood: 'medium',
+    impact: 'medium',
+    status: 'mitigated',
+    mitigations: ['C-044', 'C-042', 'C-014'],
+  },
 
   // Information disclosure
   {
@@ -508,7 +529,7 @@ export const threats: Threat[] = [
     id: 'T-I07',
     title: 'Another container on the data network reads Redis',
     category: 'I',
-    appliesTo: ['redis', 'F-api-redis'],
+    appliesTo: ['redis', 'F-api-redis', 'F-portal-redis'],
     likelihood: 'low',
     impact: 'medium',
     status: 'open',
@@ -596,7 +617,7 @@ export const threats: Threat[] = [
     id: 'T-I15',
     title: 'The api sends Stripe more than it needs (personal data in metadata)',
     category: 'I',
-    appliesTo: ['F-api-stripe'],
+    appliesTo: ['F-api-stripe', 'F-portal-postgres', 'F-portal-stripe'],
     likelihood: 'low',
     impact: 'medium',
     status: 'mitigated',
@@ -606,13 +627,32 @@ export const threats: Threat[] = [
     id: 'T-I16',
     title: 'Personal data is read on its way to the tokenizer',
     category: 'I',
-    appliesTo: ['F-api-tokenizer'],
+    appliesTo: ['F-api-tokenizer', 'F-portal-tokenizer'],
     likelihood: 'low',
     impact: 'high',
     status: 'mitigated',
     mitigations: ['C-012'],
   },
-  unbuiltStaff('I', 'Staff see more personal data than their task needs'),
+  {
+    id: 'T-I17',
+    title: 'Staff see more personal data than their task needs',
+    category: 'I',
+    appliesTo: ['staff-browser', 'admin-portal', 'F-staff-portal'],
+    likelihood: 'medium',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-045', 'C-047', 'C-041'],
+  },
+  {
+    id: 'T-I18',
+    title: 'A compromised portal, or staff making identities up, reveals personal data in bulk',
+    category: 'I',
+    appliesTo: ['admin-portal', 'vault-tokenizer', 'F-portal-tokenizer'],
+    likelihood: 'low',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-041', 'C-013', 'C-014'],
+  },
 
   // Denial of service
   {
@@ -629,7 +669,15 @@ export const threats: Threat[] = [
     id: 'T-D02',
     title: 'The tokenizer, its database or Vault is down, so signup, login and checkout stop',
     category: 'D',
-    appliesTo: ['vault-tokenizer', 'tokenizer-db', 'vault', 'F-api-tokenizer', 'F-tokenizer-db', 'F-tokenizer-vault'],
+    appliesTo: [
+      'vault-tokenizer',
+      'tokenizer-db',
+      'vault',
+      'F-api-tokenizer',
+      'F-tokenizer-db',
+      'F-tokenizer-vault',
+      'F-portal-tokenizer',
+    ],
     likelihood: 'medium',
     impact: 'medium',
     status: 'accepted',
@@ -655,7 +703,7 @@ export const threats: Threat[] = [
     id: 'T-D05',
     title: 'PostgreSQL or Redis is down or slow',
     category: 'D',
-    appliesTo: ['postgres', 'redis', 'F-api-postgres', 'F-api-redis'],
+    appliesTo: ['postgres', 'redis', 'F-api-postgres', 'F-api-redis', 'F-portal-postgres', 'F-portal-redis'],
     likelihood: 'medium',
     impact: 'medium',
     status: 'accepted',
@@ -671,13 +719,49 @@ export const threats: Threat[] = [
     id: 'T-D06',
     title: 'Stripe is unreachable, so checkout cannot take payments',
     category: 'D',
-    appliesTo: ['stripe', 'F-api-stripe', 'F-shopper-stripe', 'F-stripe-api'],
+    appliesTo: ['stripe', 'F-api-stripe', 'F-shopper-stripe', 'F-stripe-api', 'F-portal-stripe'],
     likelihood: 'low',
     impact: 'medium',
     status: 'mitigated',
     mitigations: ['C-027', 'C-010'],
   },
-  unbuiltStaff('D', 'The admin portal is made unavailable to staff'),
+  {
+    id: 'T-D07',
+    title: 'The admin portal is made unavailable to staff',
+    category: 'D',
+    appliesTo: ['staff-browser', 'admin-portal', 'F-staff-portal'],
+    likelihood: 'low',
+    impact: 'medium',
+    status: 'accepted',
+    mitigations: ['C-042'],
+    acceptance: {
+      justification:
+        "Only a holder of a current staff-CA certificate completes the TLS handshake (C-042), so the portal serves no one else; it answers 503 pages, never 500, when its database or Redis is down (admin-portal/test/sessions/stores-and-faults.test.ts). Its availability, and the VPN in front of it, are the deployment's; shopping does not depend on it.",
+      owner: 'Platform operations lead',
+      expires: '2027-06-30',
+    },
+  },
+  {
+    id: 'T-D08',
+    title: "A compromised api erases customers' data in bulk (crypto-shredding as an attack)",
+    category: 'D',
+    appliesTo: ['vault-tokenizer', 'F-api-tokenizer'],
+    likelihood: 'low',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-041', 'C-014'],
+  },
+  {
+    id: 'T-D09',
+    title:
+      'A crawler or attacker makes each catalogue request cost the whole catalogue (count, ranking or offset scans)',
+    category: 'D',
+    appliesTo: ['api', 'postgres', 'F-api-postgres'],
+    likelihood: 'high',
+    impact: 'medium',
+    status: 'mitigated',
+    mitigations: ['C-049', 'C-008'],
+  },
 
   // Elevation of privilege
   {
@@ -704,7 +788,7 @@ export const threats: Threat[] = [
     id: 'T-E03',
     title: 'A compromised api or worker gains database rights beyond its role',
     category: 'E',
-    appliesTo: ['order-worker', 'postgres', 'F-api-postgres', 'F-worker-postgres'],
+    appliesTo: ['order-worker', 'postgres', 'F-api-postgres', 'F-worker-postgres', 'F-portal-postgres'],
     likelihood: 'low',
     impact: 'high',
     status: 'mitigated',
@@ -769,5 +853,34 @@ export const threats: Threat[] = [
     transferredTo:
       'The operator: Stripe dashboard accounts with two-factor login and a restricted API key (policies/access-control.md, policies/third-party-providers.md)',
   },
-  unbuiltStaff('E', 'A staff member gains a role they were not given'),
+  {
+    id: 'T-E10',
+    title: 'A staff member gains a role they were not given, or alone does what needs two people',
+    category: 'E',
+    appliesTo: ['staff-browser', 'admin-portal', 'F-staff-portal'],
+    likelihood: 'medium',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-045', 'C-046', 'C-047'],
+  },
+  {
+    id: 'T-E11',
+    title: 'A known vulnerability of the Node runtime or a dependency is exploited in a running service',
+    category: 'E',
+    appliesTo: ['api', 'order-worker', 'vault-tokenizer', 'admin-portal'],
+    likelihood: 'medium',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-048', 'C-030'],
+  },
+  {
+    id: 'T-E12',
+    title: "A compromised portal connection acts as the tokenizer caller beyond the portal's rights",
+    category: 'E',
+    appliesTo: ['F-portal-tokenizer'],
+    likelihood: 'low',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-013', 'C-041'],
+  },
 ];

@@ -42,7 +42,12 @@ export interface TrustBoundary {
   description: string;
 }
 
-export type ComponentKind = 'compose-service' | 'external-service' | 'browser';
+/**
+ * `undeployed-service`: a service whose code is in the repository but that compose.yaml does
+ * not run yet. It is modelled from its code (flows, outbound connections, threats); the model
+ * checks fail once compose runs it, asking for its kind and its networks to be set.
+ */
+export type ComponentKind = 'compose-service' | 'undeployed-service' | 'external-service' | 'browser';
 
 export interface Component {
   id: string;
@@ -95,8 +100,11 @@ export interface OutboundConnection {
 export type OutboundKind = 'database' | 'redis' | 'amqp' | 'vault' | 'tokenizer' | 'stripe' | 'smtp';
 
 export type Evidence =
-  /** The tests in `file` whose names carry the control id. */
-  | { kind: 'test'; file: string }
+  /**
+   * The tests in `file` whose names carry the control id; or, with `names`, the tests of `file`
+   * with exactly these names (for tests of a part whose names cannot carry the id).
+   */
+  | { kind: 'test'; file: string; names?: string[] }
   /** A key of a YAML/JSON file (dotted path, `[n]` for list items) or an nginx directive, with its value. */
   | { kind: 'config'; file: string; key: string; equals: string | number | boolean }
   /** A scanner, run by the tests in `file` whose names carry the control id. */

@@ -191,7 +191,7 @@ describe('[C-021] compose.yaml commands and the image', () => {
     assert.equal(environmentOf('api').STOREFRONT_DIR, `${workdir}/dist/storefront`);
   });
 
-  it('builds on a pinned Node 24 LTS image, the same major that .ci/run tests on', () => {
+  it('[C-048] builds on a pinned Node 24 LTS image, the same major that .ci/run tests on (PCI DSS 6.3.3)', () => {
     const dockerfile = readFileSync(new URL('Dockerfile', ROOT), 'utf8');
     const image = /^ARG NODE_IMAGE=node:(\d+)\.(\d+)\.(\d+)-[a-z]+-slim$/m.exec(dockerfile);
     assert.ok(image, 'the Dockerfile pins NODE_IMAGE to node:<major.minor.patch>-<debian>-slim');

@@ -21,6 +21,7 @@ import { ROOT, readResults, repositoryInput } from '../src/inputs.js';
 import { model } from '../src/model.js';
 import { renderReport } from '../src/report.js';
 import type { ThreatModel } from '../src/types.js';
+import { passingResults } from './support/results.js';
 
 // The threat model is only worth reading if it cannot drift from the system: these tests run
 // the model checks on the repository, and on deliberately broken copies to show that each
@@ -33,14 +34,7 @@ function problems(result: CheckResult): string {
   return result.problems.join('\n');
 }
 
-/** Results where every test evidence the model names passed, as a full green run would write. */
-function allPassed(input: CheckInput): TestResult[] {
-  return input.model.controls.flatMap((c) =>
-    c.evidence.flatMap((e) =>
-      e.kind === 'config' ? [] : [{ name: `[${c.id}] suite`, file: e.file, outcome: 'passed' as const }],
-    ),
-  );
-}
+const allPassed = (input: CheckInput): TestResult[] => passingResults(input.model);
 
 describe('[C-029] threat model checks', () => {
   it('keeps threat-model/REPORT.md equal to what the model generates (npm run threat-model:report)', () => {
@@ -56,9 +50,27 @@ describe('[C-029] threat model checks', () => {
 
   it('fails on a compose service the model does not have, naming the service and what to add', () => {
     const input = fresh();
-    input.compose.services['admin-portal'] = { networks: ['admin', 'pii'] };
+    input.compose.services['mail-relay'] = { networks: ['data'] };
     const r = checkServices(input);
-    assert.match(problems(r), /compose service "admin-portal" is not in the threat model: add a component/);
+    assert.match(problems(r), /compose service "mail-relay" is not in the threat model: add a component/);
+  });
+
+  it('fails once compose runs a service the model has as undeployed, saying what to change', () => {
+    const input = fresh();
+    input.compose.services['admin-portal'] = { networks: ['admin', 'data', 'pii'] };
+    assert.match(
+      problems(checkServices(input)),
+      /compose\.yaml now runs "admin-portal": make component admin-portal a compose-service, drop its unbuilt note, and give its flows the networks/,
+    );
+    const portal = input.model.components.find((c) => c.id === 'admin-portal');
+    assert.ok(portal);
+    portal.kind = 'compose-service';
+    portal.unbuilt = undefined;
+    // Now a deployed service: its flows must name the network compose puts them on.
+    assert.match(
+      problems(checkNetworkPaths(input)),
+      /flow F-portal-postgres joins two compose services: name the network \(or the volume\) it goes through/,
+    );
   });
 
   it('fails on a network path compose allows that no flow or unused entry covers', () => {
@@ -145,6 +157,28 @@ describe('[C-029] threat model checks', () => {
     assert.match(problems(checkEvidence(input)), /no test in api\/test\/plugins\/sessions\.test\.ts carries \[C-007\]/);
   });
 
+  it('fails on evidence cited by test name when the name is gone, or the named test failed or did not run', () => {
+    const input = fresh();
+    const control = input.model.controls.find((c) => c.id === 'C-044');
+    const cited = control?.evidence[0];
+    assert.ok(cited?.kind === 'test' && cited.names);
+    const [first, second] = cited.names;
+    assert.ok(first && second);
+    input.results = [
+      { name: first, file: cited.file, outcome: 'failed' },
+      ...cited.names.slice(2).map((name) => ({ name, file: cited.file, outcome: 'passed' as const })),
+    ];
+    const text = problems(checkEvidence(input));
+    assert.ok(text.includes('control C-044: '), text);
+    assert.ok(text.includes(`"${first}" failed`), text);
+    assert.ok(text.includes(`"${second}" did not run`), text);
+    cited.names = [...cited.names, 'a test that was renamed'];
+    assert.match(
+      problems(checkEvidence(input)),
+      /admin-portal\/test\/audit\/audit-trail\.test\.ts has no test named "a test that was renamed": cite the test's current name/,
+    );
+  });
+
   it('fails on evidence whose test failed, was skipped or did not run in this run', () => {
     const input = fresh();
     const results = allPassed(input);
@@ -211,22 +245,13 @@ describe('[C-029] npm test wiring: the model checks read the results of the same
   const dir = mkdtempSync(join(tmpdir(), 'results-reporter-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('records each test as passed, failed or skipped, with its file', () => {
-    const file = join(dir, 'sample.test.mjs');
-    writeFileSync(
-      file,
-      [
-        "import { it, describe } from 'node:test';",
-        "describe('[C-900] suite', () => {",
-        "  it('passes', () => {});",
-        "  it('fails', () => { throw new Error('no'); });",
-        "  it('is skipped', { skip: true }, () => {});",
-        '});',
-      ].join('\n'),
-    );
+  it('records each test as passed, failed or not run, and a test that did not run is refused as evidence', () => {
+    // The sample's third test needs a service its environment does not name: the runner
+    // itself reports it as not run (threat-model/test/fixtures/results-sample.mjs).
+    const file = join(ROOT, 'threat-model/test/fixtures/results-sample.mjs');
     const out = join(dir, 'results.jsonl');
     // Without NODE_TEST_CONTEXT the child is a runner of its own, not a subtest of this one.
-    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const { NODE_TEST_CONTEXT: _, RESULTS_SAMPLE_SERVICE_URL: __, ...env } = process.env;
     const run = spawnSync(
       process.execPath,
       [
@@ -242,11 +267,30 @@ describe('[C-029] npm test wiring: the model checks read the results of the same
     assert.equal(run.status, 1, 'the run fails because one test failed');
     const results = readResults(out);
     const byName = Object.fromEntries(results.map((r) => [r.name, r]));
-    assert.equal(byName.passes?.outcome, 'passed');
-    assert.equal(byName.fails?.outcome, 'failed');
-    assert.equal(byName['is skipped']?.outcome, 'skipped');
+    assert.equal(byName['[C-900] passes']?.outcome, 'passed');
+    assert.equal(byName['[C-900] fails']?.outcome, 'failed');
+    assert.equal(byName['[C-900] needs a service']?.outcome, 'skipped');
     assert.equal(byName['[C-900] suite']?.outcome, 'failed', 'a suite with a failing test is not evidence');
-    assert.equal(byName.passes?.file, file);
+    assert.equal(byName['[C-900] passes']?.file, 'threat-model/test/fixtures/results-sample.mjs');
+
+    // What the reporter wrote, fed to the evidence check: the test that did not run is refused
+    // even when everything else of the control passed.
+    const input = fresh();
+    input.model.controls = [
+      {
+        id: 'C-900',
+        name: 'sample',
+        enforcedIn: [],
+        evidence: [{ kind: 'test', file: 'threat-model/test/fixtures/results-sample.mjs' }],
+      },
+    ];
+    input.results = results.filter((r) => r.name !== '[C-900] fails' && r.name !== '[C-900] suite');
+    assert.match(
+      problems(checkEvidence(input)),
+      /control C-900 \(no threat cites it\): "\[C-900\] needs a service" skipped/,
+    );
+    input.results = results.filter((r) => r.name === '[C-900] passes');
+    assert.deepEqual(checkEvidence(input).problems, [], 'the same control with only its passing test is evidence');
   });
 
   it('makes check-cli exit 1 and print what to add when the evidence did not pass', () => {

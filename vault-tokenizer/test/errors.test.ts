@@ -1,47 +1,23 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { checkErrorCatalogue } from '@shop/shared/error-catalogue-check';
 import { SAMPLE, startTokenizer, type TokenizerHarness } from './helper.js';
 
 // One error catalogue (src/errors.ts): every code declared once, each used, none written out
 // by hand elsewhere; and a code says what happened (a tampered key is not "provider down").
 
-const SRC = fileURLToPath(new URL('../src/', import.meta.url));
-
-async function sources(dir: string): Promise<{ file: string; text: string }[]> {
-  const out: { file: string; text: string }[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await sources(full)));
-    else if (entry.name.endsWith('.ts')) out.push({ file: full.slice(SRC.length), text: await readFile(full, 'utf8') });
-  }
-  return out;
-}
-
 describe('the tokenizer error catalogue', () => {
   it('declares every code once in src/errors.ts, uses each, and no other file declares or spells out a code', async () => {
-    const files = await sources(SRC);
-    const catalogue = files.find((f) => f.file === 'errors.ts')?.text ?? '';
-    const declared = [...catalogue.matchAll(/export const (\w+) = defineError\(\s*'([A-Z_]+)'/g)];
-    assert.ok(declared.length >= 15);
-    const codes = declared.map((d) => d[2] ?? '');
-    assert.equal(new Set(codes).size, codes.length, 'a code is declared twice');
-    const others = files.filter((f) => f.file !== 'errors.ts');
-    for (const [, name] of declared) {
-      assert.ok(
-        others.some((f) => new RegExp(`\\bnew ${name}\\(`).test(f.text)),
-        `${name} is declared but never thrown`,
-      );
-    }
-    for (const f of others) {
-      assert.ok(!/defineError\(|createError\(|sendError\(/.test(f.text), `${f.file} declares or sends an error itself`);
-      // (`not_found` is also a word of Vault's answers, classified in keys/.)
-      for (const code of codes.filter((c) => c !== 'NOT_FOUND')) {
-        assert.ok(!f.text.includes(`'${code.toLowerCase()}'`), `${f.file} spells out the code ${code.toLowerCase()}`);
-      }
-    }
+    const { problems } = await checkErrorCatalogue(fileURLToPath(new URL('../src/', import.meta.url)), {
+      atLeast: 15,
+      used: (name) => new RegExp(`\\bnew ${name}\\(`),
+      forbidden: [{ pattern: /defineError\(|createError\(|sendError\(/, says: 'declares or sends an error itself' }],
+      spellings: (code) => [code.toLowerCase()],
+      // `not_found` is also a word of Vault's answers, classified in keys/.
+      wordsOfOthers: ['NOT_FOUND'],
+    });
+    assert.deepEqual(problems, []);
   });
 });
 

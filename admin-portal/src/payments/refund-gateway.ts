@@ -19,6 +19,8 @@ export interface StripeRefundOptions {
   host?: string | undefined;
   port?: number | undefined;
   protocol?: 'http' | 'https' | undefined;
+  /** How long one call waits for Stripe's answer (default 10 s); a timeout is an unknown outcome. */
+  timeoutMs?: number | undefined;
 }
 
 export class StripeRefundGateway implements RefundGateway {
@@ -28,7 +30,7 @@ export class StripeRefundGateway implements RefundGateway {
     this.stripe = new Stripe(opts.secretKey, {
       apiVersion: STRIPE_API_VERSION,
       maxNetworkRetries: 1,
-      timeout: 10_000,
+      timeout: opts.timeoutMs ?? 10_000,
       telemetry: false,
       ...(opts.host ? { host: opts.host } : {}),
       ...(opts.port ? { port: opts.port } : {}),

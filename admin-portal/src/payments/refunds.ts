@@ -15,7 +15,9 @@ export async function executeRefund(
   gateway: RefundGateway,
   refundId: string,
   actor: { staffId: string; certificateSerial: string; sourceIp: string },
-): Promise<RefundOutcome> {
+  /** A retry claims only a refund left processing: one awaiting approval stays waiting for it. */
+  claimFrom: readonly ('awaiting_approval' | 'processing')[] = ['awaiting_approval', 'processing'],
+): Promise<RefundOutcome | 'not_retryable'> {
   const claimed = await db.query<{
     order_id: string;
     amount_minor: number;
@@ -23,12 +25,13 @@ export async function executeRefund(
     payment_intent_id: string | null;
   }>(
     `UPDATE admin.refunds r SET status = 'processing', updated_at = now()
-     FROM public.orders o WHERE r.id = $1 AND o.id = r.order_id AND r.status IN ('awaiting_approval', 'processing')
+     FROM public.orders o WHERE r.id = $1 AND o.id = r.order_id AND r.status = ANY($2::text[])
      RETURNING r.order_id, r.amount_minor, r.idempotency_key, o.payment_intent_id`,
-    [refundId],
+    [refundId, claimFrom],
   );
   const refund = claimed.rows[0];
-  if (!refund?.payment_intent_id) return 'refused';
+  if (!refund) return 'not_retryable';
+  if (!refund.payment_intent_id) return 'refused';
   const result = await gateway.refund({
     paymentIntentId: refund.payment_intent_id,
     amountMinor: refund.amount_minor,

@@ -12,6 +12,8 @@ const run = promisify(execFile);
 
 export const HANDLE = /^[a-z][a-z0-9-]{1,62}$/;
 export const DEFAULT_DAYS = 30;
+/** A role grant needs a second admin's approval, so the first two admins are bootstrapped. */
+export const BOOTSTRAP_ADMINS = 2;
 
 export interface IssuedStaffCertificate {
   handle: string;
@@ -29,7 +31,8 @@ export interface IssuedStaffCertificate {
  * Issues a short-lived certificate naming one person (issue 10, item 2; PCI DSS v4.0.1 8.2.1)
  * and registers its serial and fingerprint for that person. Roles are not in the certificate:
  * they are granted in the portal, by a second person's approval. `bootstrapAdmin` grants the
- * admin role directly, only while no one holds it (the first admin has no one to approve them).
+ * admin role directly, only while fewer than two hold it (the first two admins have no one to
+ * approve them; with one, the two-person rule could never grant anything).
  */
 export async function issueStaffCertificate(
   ca: DevCertificateAuthority,
@@ -64,8 +67,11 @@ export async function issueStaffCertificate(
       detail: { days },
     });
     if (opts.bootstrapAdmin) {
-      const admins = await client.query(`SELECT 1 FROM admin.staff_roles WHERE role = 'admin' LIMIT 1`);
-      if (admins.rowCount) throw new Error('an admin exists already: roles are granted in the portal, with approval');
+      // Serialised: two bootstraps at once must not both see one admin.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('admin-portal:bootstrap-admin'))`);
+      const admins = await client.query(`SELECT 1 FROM admin.staff_roles WHERE role = 'admin'`);
+      if ((admins.rowCount ?? 0) >= BOOTSTRAP_ADMINS)
+        throw new Error('two admins exist already: roles are granted in the portal, with approval');
       await client.query(`INSERT INTO admin.staff_roles (staff_id, role) VALUES ($1, 'admin')`, [staffId]);
       await recordAudit(client, {
         action: 'staff.role_bootstrapped',

@@ -8,6 +8,19 @@ export interface TokenizerClient {
   blindIndex(field: 'email', value: string): Promise<string>;
 }
 
+/**
+ * A reveal reason travels to the tokenizer as an HTTP header, which holds printable Latin-1 only
+ * (U+0020-U+007E, U+00A0-U+00FF): no control character (log injection), nothing Node would
+ * refuse to send or the tokenizer would read back altered.
+ */
+export function isHeaderSafeReason(text: string): boolean {
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (c < 0x20 || (c > 0x7e && c < 0xa0) || c > 0xff) return false;
+  }
+  return true;
+}
+
 export class TokenizerUnavailableError extends Error {
   override name = 'TokenizerUnavailableError';
 }
@@ -43,14 +56,20 @@ export class HttpTokenizerClient implements TokenizerClient {
 
   async masked(items: { token: string; field: string }[]): Promise<Map<string, string>> {
     if (items.length === 0) return new Map();
-    const body = (await this.call('/v1/detokenize', { items })) as { items: { token: string; value: string }[] };
+    // Exactly the two properties the tokenizer's schema allows (additionalProperties: false).
+    const body = (await this.call('/v1/detokenize', {
+      items: items.map(({ token, field }) => ({ token, field })),
+    })) as { items: { token: string; value: string }[] };
     return new Map(body.items.map((i) => [i.token, i.value]));
   }
 
   async reveal(item: { token: string; field: string }, staffHandle: string, reason: string): Promise<string> {
+    // A header carries Latin-1 only: anything else would throw in Node or arrive altered in the
+    // tokenizer's audit; the route refuses such a reason before it gets here (isHeaderSafeReason).
+    if (!isHeaderSafeReason(reason)) throw new TokenizerRefusedError('reason_not_latin1');
     const body = (await this.call(
       '/v1/detokenize',
-      { items: [item] },
+      { items: [{ token: item.token, field: item.field }] },
       {
         'x-staff-identity': staffHandle,
         'x-reveal-reason': reason,

@@ -44,7 +44,9 @@ async function paidOrder(totalMinor: number, status = 'paid') {
     ],
   });
   assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
-  const [email, name, address] = tokens.body.tokens.map((i: { token: string }) => i.token);
+  // The tokenizer answers the tokens in the order of the items (an array of strings).
+  const [email, name, address] = tokens.body.tokens as string[];
+  assert.ok(email && name && address, 'three tokens');
   const order = await seedOrder(h.db.owner, {
     totalMinor,
     status,
@@ -104,6 +106,11 @@ describe('customer data', () => {
     const detail = await support.get(`/orders/${id}`);
     assert.equal(detail.status, 200);
     assert.doesNotMatch(detail.body, /jane\.doe@example\.com|Main Street/);
+    assert.match(
+      detail.body,
+      /class="masked">j\*+@e\*+\.com</,
+      'the masked value from the tokenizer, not "unavailable"',
+    );
     const short = await support.post(`/orders/${id}/reveal`, { field: 'email', reason: 'why' });
     assert.equal(short.status, 400);
     assert.equal(codeOf(short.body), 'admin_reason_required');
@@ -113,6 +120,43 @@ describe('customer data', () => {
         (e) => e.action === 'customer.reveal' && e.outcome === 'denied' && e.detail.code === 'reason_required',
       ),
     );
+  });
+
+  it('reveals one field through the real tokenizer with the staff identity and reason in both audit trails (PCI DSS 10.2.1.1, 7.2)', async () => {
+    const id = await paidOrder(4300);
+    await support.get(`/orders/${id}`);
+    const reason = 'customer called about a lost parcel, ticket 4711 (Müller)';
+    const res = await support.post(`/orders/${id}/reveal`, { field: 'email', reason });
+    assert.equal(res.status, 200, res.body.slice(0, 400));
+    assert.match(res.body, /id="revealed-value">jane\.doe@example\.com</);
+    const portal = (await auditOf(id)).filter((e) => e.action === 'customer.reveal' && e.outcome === 'ok');
+    assert.equal(portal.length, 1);
+    assert.equal(portal[0]?.handle, 'sam');
+    assert.deepEqual(portal[0]?.detail, { field: 'email', reason });
+    const { rows } = await tok.owner.query<{
+      caller: string;
+      staff_identity: string;
+      reason: string;
+      field_types: string[];
+    }>(
+      `SELECT caller, staff_identity, reason, field_types FROM audit_events WHERE operation = 'reveal' AND outcome = 'ok'`,
+    );
+    assert.deepEqual(rows, [{ caller: 'admin-portal', staff_identity: 'sam', reason, field_types: ['email'] }]);
+  });
+
+  it('refuses a reason a header cannot carry unchanged (beyond Latin-1, a line break), audited, nothing sent to the tokenizer', async () => {
+    const id = await paidOrder(4400);
+    await support.get(`/orders/${id}`);
+    const before = await tok.owner.query(`SELECT count(*)::int AS n FROM audit_events WHERE operation = 'reveal'`);
+    for (const reason of ['customer called \u2013 lost parcel', 'customer called\r\nx-injected: 1']) {
+      const res = await support.post(`/orders/${id}/reveal`, { field: 'name', reason });
+      assert.equal(res.status, 400);
+      assert.equal(codeOf(res.body), 'admin_reason_required');
+    }
+    const afterwards = await tok.owner.query(`SELECT count(*)::int AS n FROM audit_events WHERE operation = 'reveal'`);
+    assert.equal(afterwards.rows[0]?.n, before.rows[0]?.n);
+    const denied = (await auditOf(id)).filter((e) => e.action === 'customer.reveal' && e.outcome === 'denied');
+    assert.equal(denied.length, 2);
   });
 
   it('reveals nothing and answers a 503 page when the tokenizer is down', async () => {
@@ -185,6 +229,87 @@ describe('refunds and the two-person rule', () => {
     assert.equal(rows[0]?.refunded_minor, 0);
     const refund = await h.db.owner.query('SELECT status FROM admin.refunds WHERE order_id = $1', [id]);
     assert.equal(refund.rows[0]?.status, 'processing', 'kept for a retry with the same key, never "succeeded"');
+  });
+
+  it('a refund whose Stripe call timed out is never recorded as done, and a retry with the same idempotency key refunds once (issue 10 "nothing half-done")', async () => {
+    // A portal whose Stripe calls give up after 300 ms, against the same double.
+    const h3 = await startPortal({
+      deps: {
+        tokenizer,
+        refunds: new StripeRefundGateway({
+          secretKey: stripe.secretKey,
+          host: '127.0.0.1',
+          port: stripe.port,
+          protocol: 'http',
+          timeoutMs: 300,
+        }),
+      },
+    });
+    let release = () => {};
+    try {
+      const fin = await h3.addStaff('fay', ['finance']);
+      await fin.enrol();
+      const client = new Stripe(stripe.secretKey, { host: '127.0.0.1', port: stripe.port, protocol: 'http' });
+      const pi = await client.paymentIntents.create({ amount: 3000, currency: 'eur' });
+      stripe.succeed(pi.id);
+      const { orderId } = await seedOrder(h3.db.owner, { totalMinor: 3000 });
+      await h3.db.owner.query('UPDATE orders SET payment_intent_id = $2 WHERE id = $1', [orderId, pi.id]);
+      const charge = () => [...stripe.charges.values()].find((c) => c.payment_intent === pi.id);
+      await fin.get(`/orders/${orderId}`);
+      // Stripe carries the refund out but its answer never arrives in time.
+      stripe.gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const res = await fin.post(`/orders/${orderId}/refund`, { amount: '1000', reason: 'late delivery' });
+      assert.equal(res.status, 503);
+      assert.equal(codeOf(res.body), 'admin_payments_unavailable');
+      assert.equal(charge()?.amount_refunded, 1000, 'Stripe did refund');
+      const stored = await h3.db.owner.query<{ id: string; status: string; idempotency_key: string }>(
+        'SELECT id, status, idempotency_key FROM admin.refunds WHERE order_id = $1',
+        [orderId],
+      );
+      const refund = stored.rows[0];
+      assert.equal(refund?.status, 'processing', 'not recorded as done without an answer');
+      let order = await h3.db.owner.query('SELECT refunded_minor FROM orders WHERE id = $1', [orderId]);
+      assert.equal(order.rows[0]?.refunded_minor, 0);
+      release();
+      stripe.gate = undefined;
+
+      const page = await fin.get(`/orders/${orderId}`);
+      assert.match(page.body, new RegExp(`/orders/${orderId}/refunds/${refund?.id}/retry`));
+      const retried = await fin.post(`/orders/${orderId}/refunds/${refund?.id}/retry`);
+      assert.equal(retried.status, 303, retried.body.slice(0, 300));
+      order = await h3.db.owner.query('SELECT refunded_minor FROM orders WHERE id = $1', [orderId]);
+      assert.equal(order.rows[0]?.refunded_minor, 1000);
+      assert.equal(charge()?.amount_refunded, 1000, 'refunded once at Stripe, not twice');
+      const keys = new Set(
+        stripe.requests
+          .filter((r) => r.path === '/v1/refunds' && r.params.payment_intent === pi.id)
+          .map((r) => r.idempotencyKey),
+      );
+      assert.deepEqual([...keys], [refund?.idempotency_key], 'every attempt carried the one key');
+      const again = await fin.post(`/orders/${orderId}/refunds/${refund?.id}/retry`);
+      assert.equal(again.status, 409);
+      assert.equal(codeOf(again.body), 'admin_refund_not_retryable');
+    } finally {
+      release();
+      stripe.gate = undefined;
+      await h3.close();
+    }
+  });
+
+  it('a retry cannot carry out a refund that still waits for its approval (two-person rule)', async () => {
+    const id = await paidOrder(40_000);
+    await fin1.post(`/orders/${id}/refund`, { amount: '25000', reason: 'parcel never arrived' });
+    const { rows } = await h.db.owner.query<{ id: string }>('SELECT id FROM admin.refunds WHERE order_id = $1', [id]);
+    await fin2.get(`/orders/${id}`);
+    const res = await fin2.post(`/orders/${id}/refunds/${rows[0]?.id}/retry`);
+    assert.equal(res.status, 409);
+    assert.equal(codeOf(res.body), 'admin_refund_not_retryable');
+    const order = await h.db.owner.query('SELECT refunded_minor FROM orders WHERE id = $1', [id]);
+    assert.equal(order.rows[0]?.refunded_minor, 0);
+    const status = await h.db.owner.query('SELECT status FROM admin.refunds WHERE order_id = $1', [id]);
+    assert.equal(status.rows[0]?.status, 'awaiting_approval');
   });
 
   it('a refund above the threshold waits for a second finance member: no self-approval, then approved once', async () => {

@@ -37,6 +37,12 @@ const TABLE: {
     form: { amount: '100', reason: 'damaged' },
     roles: ['finance'],
   },
+  {
+    method: 'POST',
+    url: '/orders/:id/refunds/:refundId/retry',
+    path: () => `/orders/${orderId}/refunds/${UUID}/retry`,
+    roles: ['finance'],
+  },
   { method: 'GET', url: '/approvals', path: () => '/approvals', roles: ['finance', 'admin'] },
   {
     method: 'POST',

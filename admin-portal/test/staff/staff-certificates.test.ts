@@ -67,10 +67,11 @@ describe('staff-certs issue', () => {
     assert.equal(staff?.handle, 'ada');
   });
 
-  it('refuses a second bootstrap admin: later roles need a second person', async () => {
+  it('bootstraps a second admin (two are needed to approve a grant) and refuses a third: later roles need a second person', async () => {
+    await issueStaffCertificate(ca, db.owner, { handle: 'grace', displayName: 'G', bootstrapAdmin: true });
     await assert.rejects(
       issueStaffCertificate(ca, db.owner, { handle: 'mallory', displayName: 'M', bootstrapAdmin: true }),
-      /an admin exists already/,
+      /two admins exist already/,
     );
     const { rows } = await db.owner.query(`SELECT 1 FROM admin.staff WHERE handle = 'mallory'`);
     assert.equal(rows.length, 0, 'nothing half-done');

@@ -4,7 +4,7 @@ import { loadConfig } from '@shop/shared/config';
 import { PaymentsConfigSchema } from '../../src/payments/payments-config.js';
 import { refundOrder } from '../../src/payments/refunds.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
-import { checkedOutOrder, orderRow } from '../support/paid-order.js';
+import { checkedOutOrder, deliverPaymentSucceeded, orderRow } from '../support/paid-order.js';
 import { buildPaymentsTestApp } from '../support/payments-app.js';
 import { StripeDouble } from '../support/stripe-double.js';
 
@@ -26,15 +26,7 @@ describe('refundOrder', () => {
     });
 
     stripe.succeed(paymentIntentId);
-    const { payload, signature } = stripe.sign(
-      stripe.event('payment_intent.succeeded', stripe.intents.get(paymentIntentId)),
-    );
-    const paid = await app.inject({
-      method: 'POST',
-      url: '/api/webhooks/stripe',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-      payload,
-    });
+    const paid = await deliverPaymentSucceeded(app, stripe, paymentIntentId);
     assert.equal(paid.statusCode, 200, paid.body);
 
     const first = await refundOrder(db, client_, { orderId, amountMinor: 1000, requestId: 'audit-1' });

@@ -2,6 +2,7 @@ import { eq, like } from 'drizzle-orm';
 import type { Database } from '../../src/db/client.js';
 import { orders, outbox } from '../../src/db/schema/index.js';
 import type { TestClient } from './cookie-jar.js';
+import type { PaymentsTestApp } from './payments-app.js';
 import { ADDRESS, fillCart, seedProducts, signedInShopper } from './payments-app.js';
 import type { StripeDouble } from './stripe-double.js';
 
@@ -39,4 +40,21 @@ export async function orderRow(db: Database, orderId: string) {
 /** The order events in the outbox (mail requests, such as the signup's verification mail, left out). */
 export async function outboxRows(db: Database) {
   return db.select().from(outbox).where(like(outbox.topic, 'order.%')).orderBy(outbox.id);
+}
+
+/** Stripe says the intent succeeded: a signed payment_intent.succeeded reaches the webhook. */
+export async function deliverPaymentSucceeded(
+  app: PaymentsTestApp['app'],
+  stripe: StripeDouble,
+  paymentIntentId: string,
+) {
+  const { payload, signature } = stripe.sign(
+    stripe.event('payment_intent.succeeded', stripe.intents.get(paymentIntentId)),
+  );
+  return app.inject({
+    method: 'POST',
+    url: '/api/webhooks/stripe',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    payload,
+  });
 }

@@ -6,13 +6,14 @@ import {
   PaymentsUnavailable,
   ReasonRequired,
   RefundInvalid,
+  RefundNotRetryable,
   RefundRefused,
   RevealRefused,
   TokenizerUnavailable,
 } from '../../errors.js';
 import type { RefundGateway } from '../../payments/refund-gateway.js';
 import { executeRefund } from '../../payments/refunds.js';
-import { type TokenizerClient, TokenizerRefusedError } from '../../tokenizer/tokenizer-client.js';
+import { isHeaderSafeReason, type TokenizerClient, TokenizerRefusedError } from '../../tokenizer/tokenizer-client.js';
 import { html, layout } from '../../views/html.js';
 import {
   CsrfForm,
@@ -20,6 +21,7 @@ import {
   OrderSearchQuery,
   REVEALABLE,
   RefundForm,
+  RefundParams,
   type RevealForm,
   RevealForm as RevealFormSchema,
 } from './schemas.js';
@@ -42,15 +44,6 @@ interface OrderRow {
   email_token: string | null;
   name_token: string | null;
   shipping_address_token: string | null;
-}
-
-/** Reasons go to two audit trails and a header: no control characters (log injection). */
-function hasControlCharacter(text: string): boolean {
-  for (const ch of text) {
-    const c = ch.charCodeAt(0);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
 }
 
 const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
@@ -167,6 +160,14 @@ ${rows.map((r) => html`<tr><td><a href="/orders/${r.id}">${r.id}</a></td><td>${r
       const shown = (token: string | null) => (token ? (masked?.get(token) ?? 'unavailable') : '—');
       const roles = request.staff?.roles ?? [];
       const csrf = app.sessions.csrfToken(request);
+      const refunds = roles.includes('finance')
+        ? (
+            await db.query<{ id: string; amount_minor: number; status: string; created_at: Date }>(
+              'SELECT id, amount_minor, status, created_at FROM admin.refunds WHERE order_id = $1 ORDER BY created_at',
+              [order.id],
+            )
+          ).rows
+        : [];
       await app.sessions.audit(request, { action: 'order.viewed', target: order.id, outcome: 'ok' });
       return reply.type('text/html; charset=utf-8').send(
         page(
@@ -200,7 +201,15 @@ ${
 <input type="hidden" name="_csrf" value="${csrf}">
 <label>Amount (minor units) <input name="amount" inputmode="numeric" pattern="[0-9]{1,9}" required></label>
 <label>Reason <input name="reason" minlength="3" maxlength="500" required></label>
-<button type="submit">Refund</button></form>`
+<button type="submit">Refund</button></form>
+<table id="refunds"><tr><th>Refund</th><th>Amount</th><th>Status</th><th></th></tr>${refunds.map(
+        (r) =>
+          html`<tr data-refund="${r.id}"><td>${r.created_at.toISOString()}</td><td>${money(r.amount_minor, order.currency)}</td><td class="refund-status">${r.status}</td><td>${
+            r.status === 'processing'
+              ? html`<form method="post" action="/orders/${order.id}/refunds/${r.id}/retry" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit">Retry (same idempotency key)</button></form>`
+              : ''
+          }</td></tr>`,
+      )}</table>`
     : ''
 }`,
         ),
@@ -216,7 +225,8 @@ ${
       const { field, reason } = request.body as RevealForm;
       const trimmed = reason.trim();
       const audit = { action: 'customer.reveal', target: order.id };
-      if (trimmed.length < 8 || hasControlCharacter(reason)) {
+      // Reasons go to two audit trails and a header: no control characters (log injection), Latin-1 only.
+      if (trimmed.length < 8 || !isHeaderSafeReason(reason)) {
         await app.sessions.audit(request, { ...audit, outcome: 'denied', detail: { field, code: 'reason_required' } });
         throw new ReasonRequired();
       }
@@ -342,6 +352,32 @@ ${
           );
       }
       const outcome = await executeRefund(db, opts.refunds, refundId, actor(request));
+      if (outcome === 'unknown') throw new PaymentsUnavailable();
+      if (outcome === 'refused') throw new RefundRefused();
+      return reply.redirect(`/orders/${order.id}`, 303);
+    },
+  );
+
+  // A refund Stripe did not confirm (no answer, a timeout) stays processing with its idempotency
+  // key; a retry sends the same key, so Stripe refunds at most once whatever happened before.
+  app.post(
+    '/orders/:id/refunds/:refundId/retry',
+    { config: { access: ['finance'] }, schema: { params: RefundParams, body: CsrfForm } },
+    async (request, reply) => {
+      const { id, refundId } = request.params as RefundParams;
+      const order = await loadOrder(request, id);
+      const owned = await db.query('SELECT 1 FROM admin.refunds WHERE id = $1 AND order_id = $2', [refundId, order.id]);
+      if (!owned.rowCount) throw new NotFound();
+      const outcome = await executeRefund(db, opts.refunds, refundId, actor(request), ['processing']);
+      if (outcome === 'not_retryable') {
+        await app.sessions.audit(request, {
+          action: 'refund.retried',
+          target: order.id,
+          outcome: 'denied',
+          detail: { refundId, code: 'not_retryable' },
+        });
+        throw new RefundNotRetryable();
+      }
       if (outcome === 'unknown') throw new PaymentsUnavailable();
       if (outcome === 'refused') throw new RefundRefused();
       return reply.redirect(`/orders/${order.id}`, 303);

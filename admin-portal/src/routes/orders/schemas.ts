@@ -50,3 +50,6 @@ export const RefundForm = Type.Object(
   { additionalProperties: false },
 );
 export type RefundForm = Static<typeof RefundForm>;
+
+export const RefundParams = Type.Object({ id: Uuid, refundId: Uuid }, { additionalProperties: false });
+export type RefundParams = Static<typeof RefundParams>;

@@ -2,40 +2,10 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
 import type * as schema from '../../db/schema/index.js';
-import { orderItems, type orderStatus, orders } from '../../db/schema/index.js';
+import { orderItems, orders } from '../../db/schema/index.js';
+import type { OrderDetail, OrderSummary } from './schemas.js';
 
 type OrdersDatabase = PgDatabase<NodePgQueryResultHKT, typeof schema>;
-type OrderStatus = (typeof orderStatus.enumValues)[number];
-
-export interface OrderSummary {
-  id: string;
-  status: OrderStatus;
-  totalMinor: number;
-  currency: string;
-  itemCount: number;
-  createdAt: string;
-}
-
-export interface OrderLine {
-  productId: string;
-  name: string;
-  unitPriceMinor: number;
-  quantity: number;
-  lineTotalMinor: number;
-}
-
-export interface OrderDetail {
-  id: string;
-  status: OrderStatus;
-  totalMinor: number;
-  refundedMinor: number;
-  currency: string;
-  createdAt: string;
-  paidAt: string | null;
-  cardBrand: string | null;
-  cardLast4: string | null;
-  items: OrderLine[];
-}
 
 /**
  * Every query here filters on the caller's user id in SQL: the ownership check is part of

@@ -107,26 +107,48 @@ export function parseSearch(input: string): ParsedSearch {
   return { required, excluded };
 }
 
-function termQuery(term: SearchTerm): SQL {
+function termQuery(term: SearchTerm, withPrefix: boolean): SQL {
   if (term.phrase) return sql`phraseto_tsquery('english', ${term.text})`;
   const exact = sql`plainto_tsquery('english', ${term.text})`;
   // Only letters and digits reach to_tsquery (PREFIXABLE), so the text cannot carry an operator.
   // The exact form is kept beside the prefix one: ts_rank counts both, so a product with the
   // whole word ranks above one that only starts with it.
-  return term.prefix ? sql`(${exact} || to_tsquery('english', ${term.text} || ':*'))` : exact;
+  return term.prefix && withPrefix ? sql`(${exact} || to_tsquery('english', ${term.text} || ':*'))` : exact;
 }
 
 function joined(parts: SQL[], operator: '&&' | '||'): SQL {
   return sql`(${sql.join(parts, sql.raw(` ${operator} `))})`;
 }
 
+function tsqueryOf(search: ParsedSearch, withPrefix: boolean): SQL {
+  const parts = search.required.map((group) =>
+    joined(
+      group.map((t) => termQuery(t, withPrefix)),
+      '||',
+    ),
+  );
+  for (const term of search.excluded) parts.push(sql`(!! ${termQuery(term, withPrefix)})`);
+  return joined(parts, '&&');
+}
+
+export interface SearchTsquery {
+  /** What the search matches and ranks by: the last word also as a prefix when it is one. */
+  query: SQL;
+  /**
+   * The same search with whole words only, when the last word is matched as a prefix too.
+   * Tried first: a prefix is the costliest scan of the GIN index (every word sharing it), and
+   * when the whole words alone fill the candidate set the prefix is not looked up (searchStatement).
+   */
+  wholeWords?: SQL;
+}
+
 /**
  * The tsquery for a parsed search, or undefined when nothing is required. An exclusion alone
  * would match nearly the whole catalogue and could use no index, so it selects nothing.
  */
-export function searchTsquery(search: ParsedSearch): SQL | undefined {
+export function searchTsquery(search: ParsedSearch): SearchTsquery | undefined {
   if (search.required.length === 0) return undefined;
-  const parts = search.required.map((group) => joined(group.map(termQuery), '||'));
-  for (const term of search.excluded) parts.push(sql`(!! ${termQuery(term)})`);
-  return joined(parts, '&&');
+  const query = tsqueryOf(search, true);
+  const hasPrefix = search.required.some((group) => group.some((t) => t.prefix));
+  return hasPrefix ? { query, wholeWords: tsqueryOf(search, false) } : { query };
 }

@@ -2,7 +2,8 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { Database, DatabaseTx } from '../../db/client.js';
-import { orders, type paymentReviewReason, paymentReviews } from '../../db/schema/orders.js';
+import { cartItems, carts } from '../../db/schema/cart.js';
+import { orderItems, orders, type paymentReviewReason, paymentReviews } from '../../db/schema/orders.js';
 import { stripeEvents } from '../../db/schema/pipeline.js';
 import { PaymentsUnavailableError } from '../../errors.js';
 import { isResourceMissing, paymentsErrorFrom, summariseStripeError } from '../../payments/stripe-errors.js';
@@ -135,6 +136,24 @@ async function onUnusable(ctx: Ctx, lookup: Exclude<IntentLookup, { kind: 'found
   });
 }
 
+/**
+ * Takes what an order paid for out of its shopper's cart, in the transaction that marks it
+ * paid: left there, the next checkout would bill those lines again. Only the paid quantities
+ * go; what the shopper added after checking out (another product, or more of one) stays.
+ */
+async function removePaidLines(ctx: Ctx, orderId: string, userId: string): Promise<void> {
+  const [cart] = await ctx.tx.select({ id: carts.id }).from(carts).where(eq(carts.userId, userId));
+  if (!cart) return;
+  await ctx.tx.execute(sql`
+    delete from ${cartItems} c using ${orderItems} o
+    where c.cart_id = ${cart.id} and o.order_id = ${orderId}
+      and o.product_id = c.product_id and c.quantity <= o.quantity`);
+  await ctx.tx.execute(sql`
+    update ${cartItems} c set quantity = c.quantity - o.quantity from ${orderItems} o
+    where c.cart_id = ${cart.id} and o.order_id = ${orderId} and o.product_id = c.product_id`);
+  await ctx.tx.update(carts).set({ updatedAt: sql`now()` }).where(eq(carts.id, cart.id));
+}
+
 async function onSucceeded(ctx: Ctx, lookup: IntentLookup): Promise<EventOutcome> {
   if (lookup.kind !== 'found') return onUnusable(ctx, lookup, true);
   const { intent } = lookup;
@@ -175,6 +194,7 @@ async function onSucceeded(ctx: Ctx, lookup: IntentLookup): Promise<EventOutcome
     .where(and(eq(orders.id, order.id), inArray(orders.status, [...OPEN_STATUSES])))
     .returning({ id: orders.id });
   if (changed.length === 0) return 'ignored';
+  await removePaidLines(ctx, order.id, order.userId);
   await writeOutbox(ctx.tx, 'order.paid', {
     orderId: order.id,
     amountMinor: order.totalMinor,

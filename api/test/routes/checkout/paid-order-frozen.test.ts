@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
-import { orderItems, orders } from '../../../src/db/schema/index.js';
-import { checkedOutOrder, orderRow, outboxRows } from '../../support/paid-order.js';
+import { cartItems, carts, orderItems, orders } from '../../../src/db/schema/index.js';
+import { checkedOutOrder, deliverPaymentSucceeded, orderRow, outboxRows } from '../../support/paid-order.js';
 import { ADDRESS, buildPaymentsTestApp, fillCart, seedProducts } from '../../support/payments-app.js';
 import { StripeDouble } from '../../support/stripe-double.js';
 
@@ -17,6 +17,20 @@ async function linesOf(db: App['db'], orderId: string) {
     .select({ productId: orderItems.productId, quantity: orderItems.quantity })
     .from(orderItems)
     .where(eq(orderItems.orderId, orderId));
+}
+
+async function cartOf(db: App['db'], userId: string) {
+  return db
+    .select({ productId: cartItems.productId, quantity: cartItems.quantity })
+    .from(cartItems)
+    .innerJoin(carts, eq(carts.id, cartItems.cartId))
+    .where(eq(carts.userId, userId))
+    .orderBy(cartItems.productId);
+}
+
+async function deliverSucceeded(app: App['app'], paymentIntentId: string) {
+  const hook = await deliverPaymentSucceeded(app, stripe, paymentIntentId);
+  assert.equal(hook.statusCode, 200, hook.body);
 }
 
 function intentOf(orderId: string) {
@@ -51,16 +65,7 @@ describe('checkout once the payment is under way (finding 8.1, PCI DSS 6.2.4 bus
     assert.equal((await linesOf(db, first.orderId)).length, 1, 'and its lines');
     assert.equal(stripe.intents.get(first.paymentIntentId)?.amount, 390);
 
-    const { payload, signature } = stripe.sign(
-      stripe.event('payment_intent.succeeded', stripe.intents.get(first.paymentIntentId)),
-    );
-    const hook = await app.inject({
-      method: 'POST',
-      url: '/api/webhooks/stripe',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-      payload,
-    });
-    assert.equal(hook.statusCode, 200, hook.body);
+    await deliverSucceeded(app, first.paymentIntentId);
     assert.equal((await orderRow(db, first.orderId)).status, 'paid');
     assert.deepEqual(
       (await outboxRows(db)).map((r) => [r.topic, r.payload.orderId]),
@@ -137,5 +142,64 @@ describe('checkout once the payment is under way (finding 8.1, PCI DSS 6.2.4 bus
     assert.equal((await orderRow(db, first.orderId)).status, 'cancelled');
     const open = await db.select().from(orders).where(eq(orders.userId, first.userId));
     assert.equal(open.filter((o) => o.status === 'pending_payment').length, 1);
+  });
+});
+
+describe('the cart after payment (finding: a paid cart was billed again, PCI DSS 6.2.4 business logic)', () => {
+  it('[C-027] the webhook that marks an order paid takes its lines out of the cart in the same transaction: checking out again bills nothing twice', async (t) => {
+    const { app, db, client } = await buildPaymentsTestApp(t, { stripeEnv: stripe.env() });
+    const shopper = client();
+    const first = await checkedOutOrder(shopper, db, stripe, [
+      { priceMinor: 1500, quantity: 2 },
+      { priceMinor: 700, quantity: 1 },
+    ]);
+    stripe.succeed(first.paymentIntentId);
+    await deliverSucceeded(app, first.paymentIntentId);
+    assert.equal((await orderRow(db, first.orderId)).status, 'paid');
+    assert.deepEqual(await cartOf(db, first.userId), [], 'every paid line left the cart');
+
+    const intentsBefore = stripe.intents.size;
+    const again = await shopper.request({
+      method: 'POST',
+      url: '/api/checkout',
+      payload: { shippingAddress: ADDRESS },
+    });
+    assert.equal(again.statusCode, 409, again.body);
+    assert.equal(again.json().error.code, 'cart_empty', 'nothing is left to bill');
+    assert.equal(stripe.intents.size, intentsBefore, 'no second PaymentIntent');
+  });
+
+  it('[C-027] only what the order paid for leaves the cart: a product or quantity added after checkout stays, and is all the next checkout bills', async (t) => {
+    const { app, db, client } = await buildPaymentsTestApp(t, { stripeEnv: stripe.env() });
+    const shopper = client();
+    const first = await checkedOutOrder(shopper, db, stripe, [
+      { priceMinor: 1000, quantity: 1 },
+      { priceMinor: 250, quantity: 2 },
+    ]);
+    const [paidOnce, paidTwice] = first.productIds as [string, string];
+    stripe.startProcessing(first.paymentIntentId);
+    // While the payment is processing the shopper adds one more of the first product and a
+    // new one: the order being paid cannot change, so these belong to the next order.
+    const [later] = await seedProducts(db, [{ priceMinor: 4000 }]);
+    await fillCart(db, first.userId, [
+      { productId: paidOnce, quantity: 2 },
+      { productId: paidTwice, quantity: 2 },
+      { productId: later as string, quantity: 1 },
+    ]);
+    stripe.succeed(first.paymentIntentId);
+    await deliverSucceeded(app, first.paymentIntentId);
+    assert.equal((await orderRow(db, first.orderId)).status, 'paid');
+    assert.deepEqual(
+      await cartOf(db, first.userId),
+      [
+        { productId: paidOnce, quantity: 1 },
+        { productId: later as string, quantity: 1 },
+      ].sort((a, b) => (a.productId < b.productId ? -1 : 1)),
+    );
+
+    const next = await shopper.request({ method: 'POST', url: '/api/checkout', payload: { shippingAddress: ADDRESS } });
+    assert.equal(next.statusCode, 200, next.body);
+    assert.notEqual(next.json().orderId, first.orderId);
+    assert.equal(intentOf(next.json().orderId)?.amount, 1000 + 4000, 'the paid lines are not billed again');
   });
 });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { desc, eq, sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
 import { cspReportCounts, cspReports } from '../../../src/db/schema/csp-reports.js';
 import { CSP_REPORT_BODY_LIMIT, CSP_REPORTS_PER_MINUTE } from '../../../src/routes/csp-reports/index.js';
 import {
@@ -60,16 +61,26 @@ function reportsBatch() {
   ];
 }
 
+/** POSTs a report the way a browser does: `body` is sent as JSON unless it is already a string. */
+function postReport(
+  app: Pick<FastifyInstance, 'inject'>,
+  body: unknown,
+  opts: { type?: string; remoteAddress?: string } = {},
+) {
+  return app.inject({
+    method: 'POST',
+    url: '/api/csp-reports',
+    ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}),
+    headers: { host: HOST, 'content-type': opts.type ?? 'application/csp-report' },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
 describe('POST /api/csp-reports', async () => {
   it('stores a report-uri (application/csp-report) violation and answers 204, without a session or CSRF token', async (t) => {
     const { app, db } = await buildStorefrontApp(t, { payments: false });
     await app.ready();
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/csp-reports',
-      headers: { host: HOST, 'content-type': 'application/csp-report' },
-      payload: JSON.stringify(cspReport()),
-    });
+    const res = await postReport(app, cspReport());
     assert.equal(res.statusCode, 204, res.body);
     const [row] = await db.select().from(cspReports).orderBy(desc(cspReports.receivedAt));
     assert.ok(row, 'the violation is stored');
@@ -82,12 +93,7 @@ describe('POST /api/csp-reports', async () => {
   it('stores page URLs without query or fragment, so a Stripe client secret or an email never lands in the table', async (t) => {
     const { app, db } = await buildStorefrontApp(t, { payments: false });
     await app.ready();
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/csp-reports',
-      headers: { host: HOST, 'content-type': 'application/csp-report' },
-      payload: JSON.stringify(cspReport()),
-    });
+    const res = await postReport(app, cspReport());
     assert.equal(res.statusCode, 204);
     const rows = await db.select().from(cspReports);
     const stored = JSON.stringify(rows);
@@ -98,12 +104,7 @@ describe('POST /api/csp-reports', async () => {
   it('stores a Reporting API batch (application/reports+json) with card numbers masked in the sample', async (t) => {
     const { app, db, logs } = await buildStorefrontApp(t, { payments: false });
     await app.ready();
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/csp-reports',
-      headers: { host: HOST, 'content-type': 'application/reports+json' },
-      payload: JSON.stringify(reportsBatch()),
-    });
+    const res = await postReport(app, reportsBatch(), { type: 'application/reports+json' });
     assert.equal(res.statusCode, 204, res.body);
     const [row] = await db.select().from(cspReports);
     assert.equal(row?.format, 'reports+json');
@@ -118,12 +119,7 @@ describe('POST /api/csp-reports', async () => {
   it('refuses a report with an unknown field (400 validation_failed) and stores nothing', async (t) => {
     const { app, db } = await buildStorefrontApp(t, { payments: false });
     await app.ready();
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/csp-reports',
-      headers: { host: HOST, 'content-type': 'application/csp-report' },
-      payload: JSON.stringify(cspReport({ 'stolen-data': 'x' })),
-    });
+    const res = await postReport(app, cspReport({ 'stolen-data': 'x' }));
     assert.equal(res.statusCode, 400);
     assert.equal(res.json().error.code, 'validation_failed');
     assert.equal((await db.select().from(cspReports)).length, 0);
@@ -132,20 +128,10 @@ describe('POST /api/csp-reports', async () => {
   it('refuses malformed JSON with 400 invalid_json and another content type with 415', async (t) => {
     const { app } = await buildStorefrontApp(t, { payments: false });
     await app.ready();
-    const bad = await app.inject({
-      method: 'POST',
-      url: '/api/csp-reports',
-      headers: { host: HOST, 'content-type': 'application/csp-report' },
-      payload: '{"csp-report": ',
-    });
+    const bad = await postReport(app, '{"csp-report": ');
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().error.code, 'invalid_json');
-    const other = await app.inject({
-      method: 'POST',
-      url: '/api/csp-reports',
-      headers: { host: HOST, 'content-type': 'text/plain' },
-      payload: 'hello',
-    });
+    const other = await postReport(app, 'hello', { type: 'text/plain' });
     assert.equal(other.statusCode, 415);
     assert.equal(other.json().error.code, 'unsupported_media_type');
   });
@@ -154,12 +140,7 @@ describe('POST /api/csp-reports', async () => {
     const { app, db } = await buildStorefrontApp(t, { payments: false });
     await app.ready();
     const huge = JSON.stringify(cspReport({ 'script-sample': 'x'.repeat(CSP_REPORT_BODY_LIMIT) }));
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/csp-reports',
-      headers: { host: HOST, 'content-type': 'application/csp-report' },
-      payload: huge,
-    });
+    const res = await postReport(app, huge);
     assert.equal(res.statusCode, 413);
     assert.equal(res.json().error.code, 'body_too_large');
     assert.equal((await db.select().from(cspReports)).length, 0);
@@ -168,14 +149,7 @@ describe('POST /api/csp-reports', async () => {
   it(`answers 429 after ${CSP_REPORTS_PER_MINUTE} reports a minute from one address, and stores no more`, async (t) => {
     const { app, db } = await buildStorefrontApp(t, { payments: false });
     await app.ready();
-    const send = (remoteAddress: string) =>
-      app.inject({
-        method: 'POST',
-        url: '/api/csp-reports',
-        remoteAddress,
-        headers: { host: HOST, 'content-type': 'application/csp-report' },
-        payload: JSON.stringify(cspReport()),
-      });
+    const send = (remoteAddress: string) => postReport(app, cspReport(), { remoteAddress });
     for (let i = 0; i < CSP_REPORTS_PER_MINUTE; i++) assert.equal((await send('203.0.113.7')).statusCode, 204);
     const refused = await send('203.0.113.7');
     assert.equal(refused.statusCode, 429);
@@ -258,12 +232,7 @@ describe('POST /api/csp-reports', async () => {
       { 'document-uri': 'not a url' },
       { 'effective-directive': `card ${PAN}`, 'violated-directive': 'nonsense' },
     ]) {
-      const res = await app.inject({
-        method: 'POST',
-        url: '/api/csp-reports',
-        headers: { host: HOST, 'content-type': 'application/csp-report' },
-        payload: JSON.stringify(cspReport(overrides)),
-      });
+      const res = await postReport(app, cspReport(overrides));
       assert.equal(res.statusCode, 204, 'browsers get the same answer either way');
     }
     assert.equal((await db.select().from(cspReports)).length, 0);
@@ -274,13 +243,7 @@ describe('POST /api/csp-reports', async () => {
     await app.ready();
     const batch = (n: number) => Array.from({ length: n }, () => reportsBatch()[0]);
     const send = (remoteAddress: string, payload: unknown) =>
-      app.inject({
-        method: 'POST',
-        url: '/api/csp-reports',
-        remoteAddress,
-        headers: { host: HOST, 'content-type': 'application/reports+json' },
-        payload: JSON.stringify(payload),
-      });
+      postReport(app, payload, { type: 'application/reports+json', remoteAddress });
     const batches = Math.ceil(CSP_REPORTS_STORED_PER_CLIENT_PER_DAY / 20) + 2;
     for (let i = 0; i < batches; i++) assert.equal((await send('198.51.100.9', batch(20))).statusCode, 204);
     assert.equal((await db.select().from(cspReports)).length, CSP_REPORTS_STORED_PER_CLIENT_PER_DAY);
@@ -299,12 +262,7 @@ describe('POST /api/csp-reports', async () => {
       select now() - interval '1 day' - make_interval(secs => g), 'csp-report', 'http://127.0.0.1:3000/old',
              'inline', 'script-src', 'enforce'
       from generate_series(1, ${CSP_REPORTS_MAX_ROWS}) g`);
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/csp-reports',
-      headers: { host: HOST, 'content-type': 'application/csp-report' },
-      payload: JSON.stringify(cspReport()),
-    });
+    const res = await postReport(app, cspReport());
     assert.equal(res.statusCode, 204, res.body);
     const [count] = await db.select({ n: sql<number>`count(*)::int` }).from(cspReports);
     assert.equal(count?.n, CSP_REPORTS_MAX_ROWS);

@@ -5,29 +5,12 @@ import { asc } from 'drizzle-orm';
 import fc from 'fast-check';
 import { orderItems, orders, products } from '../../../src/db/schema/index.js';
 import { seedCatalogue } from '../../../src/db/seed/seed-catalogue.js';
+import type { OrderDetail, OrderSummary } from '../../../src/routes/orders/schemas.js';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../../helper.js';
 import { fuzzRoute } from '../../support/fuzz.js';
 
-interface OrderSummaryBody {
-  id: string;
-  status: string;
-  totalMinor: number;
-  currency: string;
-  itemCount: number;
-  createdAt: string;
-}
-interface OrderDetailBody {
-  id: string;
-  status: string;
-  totalMinor: number;
-  refundedMinor: number;
-  currency: string;
-  createdAt: string;
-  paidAt: string | null;
-  cardBrand: string | null;
-  cardLast4: string | null;
-  items: { productId: string; name: string; unitPriceMinor: number; quantity: number; lineTotalMinor: number }[];
-}
+type OrderSummaryBody = OrderSummary;
+type OrderDetailBody = OrderDetail;
 
 function assertErrorBody(body: unknown, code?: string): void {
   assert.deepEqual(Object.keys(body as object), ['error']);

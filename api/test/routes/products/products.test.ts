@@ -369,6 +369,7 @@ test('GET /api/products and GET /api/products/:id', async (t) => {
 interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
+  'Index Cond'?: string;
   'Actual Rows': number;
   'Actual Loops': number;
   Plans?: PlanNode[];
@@ -380,7 +381,13 @@ function productRowsRead(node: PlanNode): number {
   return own + (node.Plans ?? []).reduce((sum, child) => sum + productRowsRead(child), 0);
 }
 
-test('GET /api/products past the exact-total cap and the offset cap (ARCHITECTURE: search that stays fast)', async (t) => {
+/** How many times the plan ran an index scan for a prefix (`:*` in its index condition). */
+function prefixScansRun(node: PlanNode): number {
+  const own = node['Index Cond']?.includes(':*') ? node['Actual Loops'] : 0;
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + prefixScansRun(child), 0);
+}
+
+test('[C-049] GET /api/products past the exact-total cap and the offset cap: no request costs O(catalogue) (ARCHITECTURE: search that stays fast)', async (t) => {
   const shop = await buildTestApp(t, { env: { RATE_LIMIT_GLOBAL_MAX: '100000' } });
   // More products than the offset bound: every product says "widget", one in a hundred "gadget".
   const PRODUCTS = PAGE_MAX_OFFSET + 300;
@@ -450,4 +457,37 @@ test('GET /api/products past the exact-total cap and the offset cap (ARCHITECTUR
       assert.ok(read <= bound, `q=${q} read ${read} rows of ${PRODUCTS}`);
     }
   });
+
+  await t.test(
+    'matches the last word as a prefix only while the whole words fill fewer than MATCH_CANDIDATES candidates',
+    async () => {
+      // Named after a prefix of "widget" (in every product) and "gadget" (in one in a hundred).
+      await shop.db.execute(sql`
+        insert into products (sku, name, description, price_minor, currency, stock)
+        values ('big-prefix-only', 'Widgetmaker Gadgetry', 'A tool', 100, 'EUR', 1)`);
+      const names = async (q: string) =>
+        (await get(`/api/products?q=${encodeURIComponent(q)}&limit=100`)).items.map((p) => p.name);
+      // "widget" is a whole word of over MATCH_CANDIDATES products: the search is the whole-word one.
+      const widget = await names('widget');
+      assert.deepEqual(widget, await names('"widget"'), 'the same as the whole word alone');
+      assert.ok(!widget.includes('Widgetmaker Gadgetry'));
+      // "gadget" is in fewer: its prefix joins, and the prefix-only product is found and counted.
+      const gadget = await get('/api/products?q=gadget&limit=100');
+      assert.ok(gadget.items.some((p) => p.name === 'Widgetmaker Gadgetry'));
+      assert.deepEqual([gadget.total, gadget.totalIsEstimate], [Math.floor(PRODUCTS / 100) + 1, false]);
+      assert.ok((await names('widgetm')).includes('Widgetmaker Gadgetry'));
+      const prefixScans = async (q: string) => {
+        const tsquery = searchTsquery(parseSearch(q));
+        assert.ok(tsquery);
+        const { rows } = await shop.db.execute<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+          sql`explain (analyze, format json) ${searchStatement({ q, limit: 20, offset: 0 }, tsquery)}`,
+        );
+        const plan = rows[0]?.['QUERY PLAN'][0]?.Plan;
+        assert.ok(plan);
+        return prefixScansRun(plan);
+      };
+      assert.equal(await prefixScans('widget'), 0, 'the prefix scan of a common word never runs');
+      assert.ok((await prefixScans('gadget')) > 0, 'the prefix scan of a rarer word runs');
+    },
+  );
 });

@@ -70,7 +70,7 @@ async function inParallel<T>(n: number, width: number, fn: (i: number) => Promis
   return out;
 }
 
-describe('tokenizer rights of the api and hourly bounds', () => {
+describe('[C-041] tokenizer rights of the api and hourly bounds', () => {
   it('[pentest 8.9] the api certificate cannot delete a single token, and the refusal is audited (PCI DSS 7.2.2, 10.2.1)', async () => {
     const res = await h.call('api', 'DELETE', `/v1/tokens/${tokens[0]}`);
     assert.equal(res.status, 403);
