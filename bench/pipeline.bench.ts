@@ -1,32 +1,4 @@
-/**
- * The order pipeline end to end, against the broker's own limit, in one run:
- *   - pipeline: orders/s from the first signed `payment_intent.succeeded` webhook to the last
- *     order `ready_to_ship`. N paid-ready orders wait in a fresh database; the real api
- *     (buildApp, every plugin; the webhook re-fetches each intent from the Stripe double) takes
- *     the webhooks at a fixed concurrency and writes order + outbox row in one transaction;
- *     the real order-worker (startOrderWorker: relay on a confirm channel, quorum queue,
- *     manual-ack consumer idempotent by message id) fulfils them. Completion is polled in the
- *     database. Lost (not fulfilled) and doubled (a second outbox event, processing, mail or
- *     stock reservation for one order) must be 0, or the bench fails.
- *   - raw: plain amqplib confirm-publish + manual-ack consume of N messages of the pipeline's
- *     message size through a private quorum queue on the same broker, same prefetch.
- *   - commits: one-row UPDATE transactions per second through the same `pg` client on the same
- *     PostgreSQL at the webhook concurrency (bench/support/commit-rate.ts): what an order, about
- *     three commits plus a Stripe call, is measured against.
- * Rounds rotate which side goes first; figures are medians. Target: pipeline orders/s >= 0.30x
- * the one-row UPDATE commits/s; the raw amqplib figure is context. The api and the worker run
- * as bundles (scripts/build.mjs --bench) under plain node, as production runs them.
- * To show where the time goes it also prints: the webhook answer latency p50/p99, the rate at
- * which the api answered the webhooks, CPU per order of the api and of the worker, orders per
- * relay transaction, and a backlog run: the worker paused while the api takes N webhooks, then
- * resumed and timed alone (the pipeline behind the api, without the webhook route in front).
- * BENCH_PIPELINE_ORDERS, BENCH_WEBHOOK_CONCURRENCY and the worker's own variables (e.g.
- * WORKER_PREFETCH) override the defaults; BENCH_CPU_PROFILE_DIR writes a CPU profile per child.
- * Everything it makes (database, queues, exchanges, Redis keys, mail folder) is removed.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, TEST_AMQP_URL, uniqueName } from '@shop/shared/test-harness';
 import Stripe from 'stripe';
@@ -80,7 +52,6 @@ const STRIPE_WEBHOOK_ADDRESSES = [
 
 interface WorkerStats {
   worker: Record<string, number>;
-  mail: { sends: number; orders: number; multiple: string[] };
 }
 
 interface PipelineResult {
@@ -115,7 +86,6 @@ export default async function run(): Promise<void> {
   const topology = topologyFor(prefix);
   const raw = { exchange: `${prefix}.raw.orders`, queue: `${prefix}.raw.fulfilment` };
   const redisPrefix = `${prefix}:`;
-  const mailDir = await mkdtemp(join(tmpdir(), 'bench-pipeline-mail-'));
   const children: Child[] = [];
   try {
     await runMigrations(database.url);
@@ -156,7 +126,6 @@ export default async function run(): Promise<void> {
         WORKER_DATABASE_URL: workerUrl.toString(),
         AMQP_URL,
         AMQP_TOPOLOGY_PREFIX: prefix,
-        MAIL_DIR: mailDir,
         WORKER_RUN_RELAY: 'true',
         LOG_LEVEL: 'info',
       },
@@ -229,10 +198,6 @@ export default async function run(): Promise<void> {
       if ((twice[0]?.n ?? 0) > 0) doubledDetail.push(`${twice[0]?.n} orders with two order.paid events`);
       const processed = (after.worker.processed ?? 0) - (before.worker.processed ?? 0);
       if (processed > ids.length) doubledDetail.push(`${processed} messages processed for ${ids.length} orders`);
-      const mails = after.mail.sends - before.mail.sends;
-      if (mails > ids.length) doubledDetail.push(`${mails} mails sent for ${ids.length} orders`);
-      const multiMail = after.mail.multiple.filter((id) => ids.includes(id)).length;
-      if (multiMail > 0) doubledDetail.push(`${multiMail} orders mailed more than once`);
       const { rows: relayed } = await owner.pool.query<{ n: number }>(
         `select count(distinct dispatched_at)::int as n from outbox where payload->>'orderId' = any($1::text[])`,
         [ids],
@@ -287,17 +252,14 @@ export default async function run(): Promise<void> {
 
     const backlog = await pipelineRun(batches[ROUNDS] as ArrangedOrder[], 'backlog');
 
-    // Late doubles: anything processed or mailed twice after a batch was counted complete.
-    const final = await worker.ask<WorkerStats>('stats', 'stats');
+    // Late doubles: anything processed twice after a batch was counted complete.
+    const _final = await worker.ask<WorkerStats>('stats', 'stats');
     const totalOrders = WARMUP_ORDERS + (ROUNDS + 1) * ORDERS;
     const { rows: pm } = await owner.pool.query<{ n: number }>('select count(*)::int as n from processed_messages');
     const { rows: ob } = await owner.pool.query<{ n: number; undispatched: number }>(
       'select count(*)::int as n, (count(*) filter (where dispatched_at is null))::int as undispatched from outbox',
     );
     const lateDoubles: string[] = [];
-    if (final.mail.sends !== totalOrders || final.mail.multiple.length > 0) {
-      lateDoubles.push(`${final.mail.sends} mails for ${totalOrders} orders (${final.mail.multiple.length} twice)`);
-    }
     if ((pm[0]?.n ?? 0) !== totalOrders || (ob[0]?.n ?? 0) !== totalOrders) {
       lateDoubles.push(`${pm[0]?.n} processed messages and ${ob[0]?.n} outbox rows for ${totalOrders} orders`);
     }
@@ -360,7 +322,7 @@ export default async function run(): Promise<void> {
     console.log(
       `pipeline: lost ${lost}, doubled ${doubled}` +
         ` (redeliveries caught by the consumer's dedupe: ${all.reduce((s, p) => s + p.redeliveriesCaught, 0)}; ` +
-        `${final.mail.sends} confirmation mails for ${totalOrders} orders; ${ob[0]?.undispatched ?? '?'} outbox rows undispatched)`,
+        `${totalOrders} orders; ${ob[0]?.undispatched ?? '?'} outbox rows undispatched)`,
     );
     console.log(
       `pipeline: pipeline/raw amqplib ${median(rawRatios).toFixed(2)}x (context; per-round ${rawRatios.map((r) => r.toFixed(2)).join(' ')})`,
@@ -378,7 +340,7 @@ export default async function run(): Promise<void> {
     for (const child of children.reverse()) await child.stop();
     await deleteQueuesAndExchanges(
       AMQP_URL,
-      [topology.fulfilmentQueue, topology.deadLetterQueue, raw.queue],
+      [topology.fulfilmentQueue, topology.mailQueue, topology.deadLetterQueue, raw.queue],
       [topology.exchange, topology.deadLetterExchange, raw.exchange],
     ).catch((err: unknown) => console.warn(`pipeline: could not delete the bench queues: ${(err as Error).message}`));
     await deleteRedisPrefix(REDIS_URL, redisPrefix).catch((err: unknown) =>
@@ -387,6 +349,5 @@ export default async function run(): Promise<void> {
     await owner.pool.end();
     await database.drop();
     await double.stop();
-    await rm(mailDir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,9 @@
 //   - the api on PORT (3000), on an embedded PostgreSQL when DATABASE_URL is unset, catalogue seeded;
 //   - the vault-tokenizer on TOKENIZER_PORT (3100, mTLS) with its own database and roles in that
 //     PostgreSQL, development certificates and the local key provider (not for production);
-//   - the order-worker, as its own role, claiming outbox rows (embedded mode) unless AMQP_URL is set;
+//   - the order-worker, as its own role, claiming outbox rows (embedded mode) unless AMQP_URL is set,
+//     with its own tokenizer certificate; it mails shoppers through SMTP_URL, or, unset, writes
+//     each mail as an .eml file under MAIL_DIR (.data/mail-outbox);
 //   - the admin portal on ADMIN_PORT (3443, staff mTLS + second factor) with a development staff CA
 //     and a first admin certificate (PKCS#12) in .certs/staff-ca (scripts/lib/admin-portal-process.mjs).
 // Every unset variable selects its embedded default, printed at start. Ctrl+C (SIGINT) or SIGTERM
@@ -154,8 +156,29 @@ try {
 let worker;
 if (workerUrl) {
   try {
+    // The worker's own certificate, never the api's: the tokenizer lets the worker read an address
+    // back and the api never. With an outside tokenizer, WORKER_TOKENIZER_CERT_FILE and
+    // WORKER_TOKENIZER_KEY_FILE name the worker's certificate (unset: it sends no mail).
+    const workerTokenizer = runTokenizer
+      ? {
+          TOKENIZER_URL: config.TOKENIZER_URL,
+          TOKENIZER_CA_FILE: certs.ca,
+          TOKENIZER_CERT_FILE: certs.cert('order-worker'),
+          TOKENIZER_KEY_FILE: certs.key('order-worker'),
+        }
+      : {
+          TOKENIZER_URL: env.WORKER_TOKENIZER_CERT_FILE ? env.TOKENIZER_URL : undefined,
+          TOKENIZER_CERT_FILE: env.WORKER_TOKENIZER_CERT_FILE,
+          TOKENIZER_KEY_FILE: env.WORKER_TOKENIZER_KEY_FILE,
+        };
     worker = await startOrderWorker(
-      loadWorkerConfig({ ...env, WORKER_DATABASE_URL: workerUrl, LOG_LEVEL: env.LOG_LEVEL ?? config.LOG_LEVEL }),
+      loadWorkerConfig({
+        ...env,
+        ...workerTokenizer,
+        WORKER_DATABASE_URL: workerUrl,
+        STOREFRONT_ORIGIN: env.STOREFRONT_ORIGIN ?? started.url,
+        LOG_LEVEL: env.LOG_LEVEL ?? config.LOG_LEVEL,
+      }),
     );
   } catch (err) {
     console.error(`[start] the order-worker did not start: ${err.message}`);
@@ -204,7 +227,7 @@ if (embedded)
 if (!config.REDIS_URL) note('REDIS_URL', 'sessions and rate limits in process memory (single process only)');
 if (worker) {
   if (!env.AMQP_URL) note('AMQP_URL', 'the order-worker claims outbox rows from PostgreSQL (FOR UPDATE SKIP LOCKED)');
-  if (!env.MAIL_TRANSPORT) note('MAIL_TRANSPORT', `mails are written to ${env.MAIL_DIR ?? '.data/mail-outbox'}`);
+  if (!env.SMTP_URL && worker.mail) note('SMTP_URL', `mails are written as .eml files, not sent: ${worker.mail}`);
 }
 if (!env.STRIPE_SECRET_KEY) note('STRIPE_SECRET_KEY', 'checkout answers 503 payments_not_configured');
 if (runTokenizer)
@@ -219,6 +242,7 @@ log(`health        ${base}/healthz  ${base}/readyz`);
 if (tokenizer) log(`tokenizer     ${tokenizer.url} (mTLS: internal CA client certificates only)`);
 else log(`tokenizer     ${config.TOKENIZER_URL ?? 'not configured'} (not started here)`);
 log(`order-worker  ${worker ? `running (${worker.mode} mode)` : 'not started (set WORKER_DATABASE_URL)'}`);
+if (worker) log(`mail          ${worker.mail ?? 'none sent (the worker has no tokenizer certificate)'}`);
 if (portal) {
   log(`admin portal  ${portal.url}/ (staff client certificate + second factor; README "Staff: the admin portal")`);
   log(`  first admin certificate (PKCS#12): ${portal.p12File}`);

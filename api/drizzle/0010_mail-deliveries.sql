@@ -16,3 +16,8 @@ ALTER TABLE "mail_deliveries" ADD CONSTRAINT "mail_deliveries_status_known" CHEC
 -- a request was finished (account deletion waits for the final mail before erasing the subject).
 GRANT SELECT, INSERT ON mail_deliveries TO shop_order_worker;--> statement-breakpoint
 GRANT SELECT (request_id, template, user_id, status, finished_at) ON mail_deliveries TO shop_api;
+--> statement-breakpoint
+-- The order-worker composes each mail: it reads the tokens of the recipient's address and name
+-- (values only the tokenizer can give back, to the worker alone) and, for a data export, the
+-- account's dates. Never the password hash or the blind index.
+GRANT SELECT (id, email_token, name_token, email_verified_at, created_at) ON users TO shop_order_worker;

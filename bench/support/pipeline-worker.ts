@@ -2,42 +2,22 @@
  * The real order-worker (startOrderWorker: outbox relay + quorum-queue consumer) for
  * bench/pipeline.bench.ts, in its own process. Environment: the worker's own variables
  * (WORKER_DATABASE_URL, AMQP_URL, AMQP_TOPOLOGY_PREFIX, MAIL_DIR, ...), read by loadWorkerConfig.
- * The mail transport is the folder transport wrapped in a counter of send() calls per order,
- * so the bench can tell a doubled confirmation mail (the folder transport itself drops a
- * second file for the same key, which would hide it).
- * IPC: sends { prefetch, batchSize } when started; 'stats' -> { stats: { worker, mail } }
+ * It runs without a tokenizer, so it sends no mail: confirmations are the mail handler's, on
+ * their own queue (order-worker/test/mail/ covers them), and this bench measures fulfilment.
+ * IPC: sends { prefetch, batchSize } when started; 'stats' -> { stats: { worker } }
  * (worker counts summed over every start); 'cpu' -> { cpuMicros }; 'pause' stops the worker
  * gracefully -> { paused }; 'resume' starts a new one -> { resumed }; SIGTERM stops and exits.
  */
-import { loggerOptions } from '@shop/shared/logger';
 import pino from 'pino';
 import { loadWorkerConfig } from '../../order-worker/src/config.js';
-import {
-  FolderMailTransport,
-  type MailMessage,
-  type MailTransport,
-} from '../../order-worker/src/mail/mail-transport.js';
+import { workerLoggerOptions } from '../../order-worker/src/log-fields.js';
 import { type OrderWorker, startOrderWorker } from '../../order-worker/src/server.js';
-
-class CountingMailTransport implements MailTransport {
-  readonly sendsPerOrder = new Map<string, number>();
-  constructor(private readonly inner: MailTransport) {}
-
-  async send(message: MailMessage): Promise<void> {
-    await this.inner.send(message);
-    this.sendsPerOrder.set(message.orderId, (this.sendsPerOrder.get(message.orderId) ?? 0) + 1);
-  }
-}
 
 const config = loadWorkerConfig();
 // Info level as in production (one line per fulfilled order), written to /dev/null.
-const log = pino(
-  loggerOptions({ service: 'order-worker', level: config.LOG_LEVEL }),
-  pino.destination({ dest: '/dev/null', sync: false }),
-);
-const mail = new CountingMailTransport(new FolderMailTransport(config.MAIL_DIR));
+const log = pino(workerLoggerOptions(config.LOG_LEVEL), pino.destination({ dest: '/dev/null', sync: false }));
 async function start(): Promise<OrderWorker> {
-  const started = await startOrderWorker(config, { log, mail });
+  const started = await startOrderWorker(config, { log });
   if (started.mode !== 'amqp') throw new Error(`worker started in ${started.mode} mode: is AMQP_URL set?`);
   return started;
 }
@@ -52,13 +32,7 @@ let worker: OrderWorker | undefined = await start();
 process.send?.({ prefetch: config.WORKER_PREFETCH, batchSize: config.OUTBOX_BATCH_SIZE });
 process.on('message', (m) => {
   if (m === 'stats') {
-    let sends = 0;
-    const multiple: string[] = [];
-    for (const [orderId, n] of mail.sendsPerOrder) {
-      sends += n;
-      if (n > 1) multiple.push(orderId);
-    }
-    process.send?.({ stats: { worker: workerStats(), mail: { sends, orders: mail.sendsPerOrder.size, multiple } } });
+    process.send?.({ stats: { worker: workerStats() } });
   }
   if (m === 'pause' && worker) {
     const stopping = worker;

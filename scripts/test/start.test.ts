@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,6 +220,8 @@ describe('npm start (scripts/start.mjs)', () => {
       'default: DATABASE_URL unset',
       'default: VAULT_ADDR unset: the tokenizer uses the local key provider (NOT FOR PRODUCTION)',
       'default: AMQP_URL unset',
+      `default: SMTP_URL unset: mails are written as .eml files, not sent: .eml files in ${join(dir, 'mail-outbox')}`,
+      `mail          .eml files in ${join(dir, 'mail-outbox')}`,
     ]) {
       assert.ok(output.includes(line), `missing: ${line}`);
     }
@@ -280,6 +282,42 @@ describe('npm start (scripts/start.mjs)', () => {
     assert.ok(operations.includes('tokenize'), `tokenize audited (${operations.join(', ')})`);
     assert.ok(operations.includes('blind_index'), `blind_index audited (${operations.join(', ')})`);
     assert.ok(!output.includes(shopper.email), 'the email was logged');
+  });
+
+  it('delivers a mail the api requests as an .eml file to the address given at signup, the worker reading it with its own certificate', async () => {
+    const shopper = newShopper();
+    const browser = new Browserless();
+    const signup = await browser.call('POST', '/api/auth/signup', { body: shopper, csrf: await browser.csrf() });
+    assert.equal(signup.status, 201);
+    const userId = signup.body.id as string;
+    // A request as writeMailRequest writes it (the routes that write them are the api's own tests).
+    const requestId = crypto.randomUUID();
+    await asSuperuser('shop', async (c) => {
+      await c.query('insert into outbox (message_id, topic, payload) values ($1, $2, $3)', [
+        requestId,
+        'mail.requested',
+        JSON.stringify({ requestId, template: 'password_changed', userId }),
+      ]);
+      await c.query("select pg_notify('shop_outbox', '')");
+    });
+    const file = join(dir, 'mail-outbox', `${requestId}.eml`);
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(file)) {
+      if (Date.now() > deadline) assert.fail(`no .eml file for the request:\n${output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const eml = readFileSync(file, 'utf8');
+    assert.match(eml, new RegExp(`^To: ${shopper.email.replace(/[.+]/g, '\\$&')}$`, 'mi'));
+    assert.match(eml, /^Subject: Your password was changed$/m);
+    assert.equal(statSync(file).mode & 0o777, 0o600, 'only its owner reads a file holding an address');
+    // The worker read the address as itself, audited: the api never can.
+    const audited = await asSuperuser('tokenizer', (c) =>
+      c.query<{ n: number }>(
+        "select count(*)::int as n from audit_events where caller = 'order-worker' and operation = 'detokenize' and outcome = 'ok'",
+      ),
+    );
+    assert.ok((audited.rows[0]?.n ?? 0) >= 1);
+    assert.ok(!output.includes(shopper.email), 'the address was logged');
   });
 
   it('lets a person sign up and log in with Chromium on plain http://127.0.0.1 (the __Host- cookie counts as secure on loopback)', async (t) => {

@@ -203,6 +203,18 @@ export const model: ThreatModel = {
       description: 'Payment Element iframes, the PaymentIntents API, webhooks. Holds all account data.',
     },
     {
+      id: 'smtp-relay',
+      name: 'Mail relay (SMTP_URL)',
+      kind: 'external-service',
+      boundaries: ['TB-internet'],
+      description:
+        "The operator's mail relay: receives each shopper mail (address, name, order lines, a data export) for delivery.",
+      notApplicable: {
+        R: 'mail_deliveries records each request sent (after the relay accepted it) or dead, with its tries; the relay keeps its own log.',
+        E: 'The relay is given mail to deliver and nothing else; the worker takes nothing from it but SMTP replies.',
+      },
+    },
+    {
       id: 'gateway',
       name: 'gateway (nginx)',
       kind: 'compose-service',
@@ -227,8 +239,8 @@ export const model: ThreatModel = {
       kind: 'compose-service',
       composeService: 'order-worker',
       boundaries: ['TB-data', 'TB-pii'],
-      description: 'Outbox relay and order consumer; no HTTP listener.',
-      unbuilt: 'No tokenizer or SMTP client yet: fulfilment mails are logged by id (MAIL_TRANSPORT=log).',
+      description:
+        'Outbox relay, order consumer and shopper mail (addresses read from the tokenizer at send time, kept nowhere); no HTTP listener.',
       notApplicable: {
         S: 'Listens on no port: nothing can present itself to it except through the broker (see the AMQP flow).',
       },
@@ -411,6 +423,31 @@ export const model: ThreatModel = {
       description: 'Tokenize and blind-index at signup and checkout; never detokenize.',
     },
     {
+      id: 'F-worker-tokenizer',
+      from: 'order-worker',
+      to: 'vault-tokenizer',
+      network: 'pii',
+      protocol: 'HTTPS with mutual TLS (internal CA)',
+      authentication: 'Client certificate CN=order-worker, CRL checked',
+      dataClasses: ['DC-personal', 'DC-tokens'],
+      description:
+        "Detokenizes a mail's recipient email, name and shipping address at send time; may not tokenize, blind-index, reveal or erase.",
+    },
+    {
+      id: 'F-worker-smtp',
+      from: 'order-worker',
+      to: 'smtp-relay',
+      protocol: 'SMTP with STARTTLS required, or SMTPS (plain only to a loopback relay); relay certificate verified',
+      authentication: 'Relay credentials in SMTP_URL (a secret file); the relay proves itself with its certificate',
+      dataClasses: ['DC-personal'],
+      description:
+        'Shopper mail: email verification, password reset and change, order confirmation, data export, account deleted.',
+      notApplicable: {
+        R: 'mail_deliveries records each request sent or dead, with its tries.',
+        E: 'The worker sends mail and reads SMTP replies only; nothing the relay says changes what the worker may do.',
+      },
+    },
+    {
       id: 'F-worker-postgres',
       from: 'order-worker',
       to: 'postgres',
@@ -418,7 +455,7 @@ export const model: ThreatModel = {
       protocol: 'PostgreSQL wire protocol',
       authentication: 'Password of the worker role (compose secret)',
       dataClasses: ['DC-orders', 'DC-payment-ref'],
-      description: 'Claims outbox rows, fulfils orders.',
+      description: 'Claims outbox rows, fulfils orders, reads the tokens of a mail recipient, records mail deliveries.',
       notApplicable: {
         R: 'Outbox and order rows record what the worker did.',
       },
@@ -569,12 +606,6 @@ export const model: ThreatModel = {
       network: 'data',
       reason: 'The worker has no Redis client (its config schema reads no REDIS_URL).',
     },
-    {
-      between: ['order-worker', 'vault-tokenizer'],
-      network: 'pii',
-      reason:
-        'The worker has no tokenizer client and no certificate yet (compose.yaml), so the tokenizer refuses it at the TLS layer.',
-    },
     { between: ['postgres', 'redis'], network: 'data', reason: 'Neither service opens connections.' },
     { between: ['postgres', 'rabbitmq'], network: 'data', reason: 'Neither service opens connections to the other.' },
     { between: ['rabbitmq', 'redis'], network: 'data', reason: 'Neither service opens connections to the other.' },
@@ -609,12 +640,8 @@ export const model: ThreatModel = {
     },
     { service: 'order-worker', variable: 'WORKER_DATABASE_URL', kind: 'database', flow: 'F-worker-postgres' },
     { service: 'order-worker', variable: 'AMQP_URL', kind: 'amqp', flow: 'F-worker-rabbitmq' },
-    {
-      service: 'order-worker',
-      variable: 'SMTP_URL',
-      kind: 'smtp',
-      unused: 'The worker sends no mail yet: MAIL_TRANSPORT is log in compose, and no config schema reads SMTP_URL.',
-    },
+    { service: 'order-worker', variable: 'TOKENIZER_URL', kind: 'tokenizer', flow: 'F-worker-tokenizer' },
+    { service: 'order-worker', variable: 'SMTP_URL', kind: 'smtp', flow: 'F-worker-smtp' },
     { service: 'vault-tokenizer', variable: 'TOKENIZER_DATABASE_URL', kind: 'database', flow: 'F-tokenizer-db' },
     {
       service: 'vault-tokenizer',
@@ -1076,6 +1103,25 @@ export const model: ThreatModel = {
       name: 'No catalogue request costs O(catalogue): the total is exact up to a cap, deep pages by keyset cursor with offset capped, ranking over a bounded candidate set',
       enforcedIn: ['api/src/routes/products/'],
       evidence: [{ kind: 'test', file: 'api/test/routes/products/products.test.ts' }],
+    },
+    {
+      id: 'C-050',
+      name: 'Shopper mail is composed only in the order-worker from tokenizer reads at send time, once per request id, and no address or token is logged or stored',
+      enforcedIn: [
+        'order-worker/src/mail/',
+        'order-worker/src/pii/tokenizer-client.ts',
+        'vault-tokenizer/policy/policy.json',
+      ],
+      evidence: [{ kind: 'test', file: 'order-worker/test/mail/mail-handler.test.ts' }],
+    },
+    {
+      id: 'C-051',
+      name: 'Mail leaves only over TLS (STARTTLS required unless the relay is loopback, certificate verified); a relay that refuses, stalls or is down leaves the mail queued and retried, then recorded dead',
+      enforcedIn: ['order-worker/src/mail/mail-transport.ts', 'order-worker/src/pipeline/'],
+      evidence: [
+        { kind: 'test', file: 'order-worker/test/mail/mail-transport.test.ts' },
+        { kind: 'test', file: 'order-worker/test/mail/mail-retries.test.ts' },
+      ],
     },
   ],
   threats,

@@ -129,6 +129,7 @@ describe('compose.yaml environment against the services config schemas', () => {
         tokenizer_database_url: 'postgres://tokenizer_owner@tokenizer-db:5432/tokenizer',
         redis_url: 'redis://redis:6379',
         amqp_url: 'amqp://rabbitmq:5672',
+        smtp_url: 'smtp://mail-relay:587',
         stripe_secret_key: `${'sk'}_test_${random}`,
         stripe_publishable_key: `pk_test_${random}`,
         stripe_webhook_secret: `${'whsec'}_${random}`,
@@ -150,7 +151,9 @@ describe('compose.yaml environment against the services config schemas', () => {
     const worker = loadWorkerConfig(envOf('order-worker'));
     assert.equal(worker.WORKER_DATABASE_URL, 'postgres://shop_order_worker@postgres:5432/shop');
     assert.equal(worker.AMQP_URL, 'amqp://rabbitmq:5672');
-    assert.equal(worker.MAIL_TRANSPORT, 'log', 'the root filesystem is read-only: no mail folder');
+    // The root filesystem is read-only: no .eml folder; mail goes to the relay SMTP_URL names.
+    assert.match(worker.SMTP_URL ?? '', /^smtps?:\/\//, 'the worker sends through a relay');
+    assert.ok(worker.TOKENIZER_URL?.startsWith('https://') && worker.TOKENIZER_CERT_FILE && worker.TOKENIZER_KEY_FILE);
 
     const tokenizer = loadTokenizerConfig(envOf('vault-tokenizer'));
     assert.equal(tokenizer.TOKENIZER_HOST, '0.0.0.0');

@@ -104,10 +104,9 @@ describe('[C-029] threat model checks', () => {
 
   it('fails when a connection marked unused is set by compose', () => {
     const input = fresh();
-    input.schemaVariables['order-worker']?.push('SMTP_URL');
-    const worker = input.compose.services['order-worker'] as { environment: Record<string, string> };
-    worker.environment.SMTP_URL_FILE = '/run/secrets/smtp_url';
-    assert.match(problems(checkOutbound(input)), /order-worker\.SMTP_URL is marked unused, but compose.yaml sets it/);
+    const api = input.compose.services.api as { environment: Record<string, string> };
+    api.environment.STRIPE_API_HOST = 'stripe-double.internal';
+    assert.match(problems(checkOutbound(input)), /api\.STRIPE_API_HOST is marked unused, but compose.yaml sets it/);
   });
 
   it('fails on an element that leaves a STRIDE category unaddressed', () => {

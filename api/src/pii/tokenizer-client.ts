@@ -1,5 +1,6 @@
-import https from 'node:https';
-import { expectServiceName, type TlsMaterial } from '@shop/shared/mtls';
+import type https from 'node:https';
+import type { TlsMaterial } from '@shop/shared/mtls';
+import { mtlsAgent, requestJson } from '@shop/shared/mtls-json';
 import { PiiValueRejectedError } from '../errors.js';
 import { type PiiClient, type PiiField, PiiUnavailableError } from './pii-client.js';
 
@@ -44,16 +45,7 @@ export class TokenizerClient implements PiiClient {
     if (this.base.protocol !== 'https:') throw new Error('the tokenizer URL must be https (mutual TLS)');
     const serverName = options.serverName ?? 'vault-tokenizer';
     this.timeoutMs = options.timeoutMs ?? 2000;
-    this.agent = new https.Agent({
-      keepAlive: true,
-      maxSockets: options.maxSockets ?? 32,
-      ca: options.tls.ca,
-      cert: options.tls.cert,
-      key: options.tls.key,
-      minVersion: 'TLSv1.2',
-      servername: serverName,
-      checkServerIdentity: expectServiceName(serverName),
-    });
+    this.agent = mtlsAgent(options.tls, serverName, options.maxSockets ?? 32);
   }
 
   async tokenize(subjectId: string, items: { field: PiiField; value: string }[]): Promise<string[]> {
@@ -85,54 +77,23 @@ export class TokenizerClient implements PiiClient {
     return this.call('POST', path, payload);
   }
 
-  /** One call; resolves with the JSON body of a 200, or with undefined for a 204. */
-  private call(method: 'POST' | 'DELETE', path: string, payload?: unknown): Promise<unknown> {
-    const data = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          protocol: 'https:',
-          hostname: this.base.hostname,
-          port: this.base.port || 443,
-          path,
-          method,
-          agent: this.agent,
-          headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', () => reject(new PiiUnavailableError('tokenizer response interrupted')));
-          res.on('end', () => {
-            clearTimeout(deadline);
-            const status = res.statusCode ?? 0;
-            let body: unknown;
-            try {
-              body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              body = undefined;
-            }
-            if (status === 200 && body && typeof body === 'object') return resolve(body);
-            if (status === 204 && method === 'DELETE') return resolve(undefined);
-            if (REJECTED.has(status)) {
-              const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
-              return reject(new PiiRejectedError(typeof code === 'string' ? code : `http_${status}`));
-            }
-            // Never the tokenizer's message: it is not ours to show, and 5xx detail is internal.
-            reject(new PiiUnavailableError(`tokenizer answered ${status}`));
-          });
-        },
-      );
-      const deadline = setTimeout(() => req.destroy(new Error('deadline')), this.timeoutMs);
-      req.on('error', (err) => {
-        clearTimeout(deadline);
-        // Network and TLS errors name no value; keep only the kind for operators.
-        reject(
-          new PiiUnavailableError(`tokenizer unreachable (${(err as NodeJS.ErrnoException).code ?? err.message})`),
-        );
-      });
-      if (data) req.end(data);
-      else req.end();
-    });
+  /** One call; resolves with the JSON body of a 200, or with undefined for a 204 to a DELETE. */
+  private async call(method: 'POST' | 'DELETE', path: string, payload?: unknown): Promise<unknown> {
+    let answer: { status: number; body: unknown };
+    try {
+      answer = await requestJson(this.agent, this.base, method, path, payload, this.timeoutMs);
+    } catch (err) {
+      // Network and TLS errors name no value; keep only the kind for operators.
+      throw new PiiUnavailableError(`tokenizer ${(err as Error).message}`);
+    }
+    const { status, body } = answer;
+    if (status === 200 && body && typeof body === 'object') return body;
+    if (status === 204 && method === 'DELETE') return undefined;
+    if (REJECTED.has(status)) {
+      const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
+      throw new PiiRejectedError(typeof code === 'string' ? code : `http_${status}`);
+    }
+    // Never the tokenizer's message: it is not ours to show, and 5xx detail is internal.
+    throw new PiiUnavailableError(`tokenizer answered ${status}`);
   }
 }

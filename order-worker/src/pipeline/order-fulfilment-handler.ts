@@ -2,19 +2,19 @@ import type { DatabaseTx } from '@shop/api/db/client';
 import { orderItems, orders, processedMessages, products } from '@shop/api/db/schema';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { MailTransport } from '../mail/mail-transport.js';
 import type { MessageHandler } from './message-handler.js';
 import { type HandleOutcome, type PipelineMessage, PoisonMessageError } from './pipeline-message.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The order-worker's handler: a paid order gets its stock reserved, becomes ready to ship and
- * its confirmation mail is queued. Exactly-once in effect: the processed-messages row commits
- * with the changes, so a redelivery or a relay duplicate finds it and changes nothing.
+ * The order-worker's handler: a paid order gets its stock reserved and becomes ready to ship.
+ * Exactly-once in effect: the processed-messages row commits with the changes, so a
+ * redelivery or a relay duplicate finds it and changes nothing. Its confirmation mail is the
+ * mail handler's (mail/mail-handler.ts), on its own copy of the paid event: a mail relay that is
+ * down never holds up fulfilment.
  */
 export function createOrderFulfilmentHandler(deps: {
-  mail: MailTransport;
   log: Pick<Logger, 'info' | 'warn'>;
   consumerName?: string;
 }): MessageHandler {
@@ -63,17 +63,12 @@ export function createOrderFulfilmentHandler(deps: {
       .update(orders)
       .set({ status: 'ready_to_ship', readyToShipAt: sql`now()` })
       .where(and(eq(orders.id, orderId), eq(orders.status, 'paid')));
-    await deps.mail.send({
-      template: 'order_confirmation',
-      recipientUserId: order.userId,
-      orderId,
-      idempotencyKey: `order-confirmation-${orderId}`,
-    });
     deps.log.info({ orderId, messageId }, 'order ready to ship');
   }
 
   return {
     name,
+    topics: ['order.*'],
     async handle(tx: DatabaseTx, message: PipelineMessage): Promise<HandleOutcome> {
       const first = await tx
         .insert(processedMessages)

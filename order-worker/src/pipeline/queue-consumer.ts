@@ -5,8 +5,14 @@ import type { Logger } from 'pino';
 import { closed, connectWithBackoff, redactAmqpUrl } from './amqp-connection.js';
 import { backoffDelay, sleepUnlessAborted } from './backoff.js';
 import type { MessageHandler } from './message-handler.js';
-import { type HandleOutcome, type PipelineMessage, PoisonMessageError, parseDelivery } from './pipeline-message.js';
-import { declareTopology, type Topology } from './topology.js';
+import {
+  type HandleOutcome,
+  type PipelineMessage,
+  PoisonMessageError,
+  parseDelivery,
+  RetryLaterError,
+} from './pipeline-message.js';
+import { type ConsumedQueue, declareTopology, queueOf, type Topology } from './topology.js';
 
 export interface QueueConsumerOptions {
   db: Database;
@@ -15,10 +21,12 @@ export interface QueueConsumerOptions {
   handler: MessageHandler;
   log: Logger;
   prefetch?: number;
+  /** Which queue of the topology to consume (default: fulfilment). */
+  queue?: ConsumedQueue;
 }
 
 export interface QueueConsumer {
-  readonly stats: Record<HandleOutcome | 'failed' | 'poison' | 'reconnects' | 'databaseRetries', number>;
+  readonly stats: Record<HandleOutcome | 'failed' | 'poison' | 'retried' | 'reconnects' | 'databaseRetries', number>;
   /** Stops taking deliveries, finishes (and acks) the ones in flight, then closes. */
   stop(): Promise<void>;
 }
@@ -31,7 +39,19 @@ export interface QueueConsumer {
 export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer {
   const { db, amqpUrl, topology, handler, log } = options;
   const prefetch = options.prefetch ?? 200;
-  const stats = { processed: 0, duplicate: 0, failed: 0, poison: 0, reconnects: 0, databaseRetries: 0 };
+  const queue = queueOf(topology, options.queue ?? 'fulfilment');
+  const stats = {
+    processed: 0,
+    duplicate: 0,
+    dead: 0,
+    failed: 0,
+    poison: 0,
+    retried: 0,
+    reconnects: 0,
+    databaseRetries: 0,
+  };
+  // Tries seen by this process, per message: the floor of the count when the broker's header is absent.
+  const triesHere = new Map<string, number>();
   const abort = new AbortController();
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -42,11 +62,20 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
     inFlight++;
     try {
       const message = parseDelivery(msg.properties.messageId, msg.fields.routingKey, msg.content);
+      message.attempt = attemptOf(msg, message.messageId);
       const outcome = await handleUntilDatabaseAnswers(message);
       stats[outcome]++;
-      settle(() => channel.ack(msg));
+      triesHere.delete(message.messageId);
+      // Given up by the handler, its reason recorded: to the dead-letter queue for operators.
+      settle(() => (outcome === 'dead' ? channel.nack(msg, false, false) : channel.ack(msg)));
     } catch (err) {
-      if (err instanceof PoisonMessageError) {
+      if (err instanceof RetryLaterError) {
+        stats.retried++;
+        // Held, unacked, for the handler's backoff, then handed back: the broker counts the try.
+        const attempt = attemptOf(msg, String(msg.properties.messageId), false);
+        await sleepUnlessAborted(handler.retryDelayMs?.(attempt) ?? 0, abort.signal);
+        settle(() => channel.nack(msg, false, true));
+      } else if (err instanceof PoisonMessageError) {
         stats.poison++;
         log.warn({ err, topic: msg.fields.routingKey }, 'poison message dead-lettered');
         settle(() => channel.nack(msg, false, false));
@@ -60,6 +89,17 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
       inFlight--;
       if (inFlight === 0) idle?.();
     }
+  }
+
+  /** Which try this delivery is: the quorum queue's count of earlier tries, or this process's own. */
+  function attemptOf(msg: ConsumeMessage, messageId: string, count = true): number {
+    const header = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
+    const here = (triesHere.get(messageId) ?? 0) + (count ? 1 : 0);
+    if (count) {
+      if (triesHere.size > 10_000) triesHere.clear();
+      triesHere.set(messageId, here);
+    }
+    return Math.max(Number.isSafeInteger(header) ? header + 1 : 1, here);
   }
 
   /**
@@ -93,7 +133,7 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
         await declareTopology(channel, topology);
         await channel.prefetch(prefetch);
         const { consumerTag } = await channel.consume(
-          topology.fulfilmentQueue,
+          queue,
           (msg) => {
             if (msg) void onDelivery(channel, msg);
           },
@@ -108,7 +148,7 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
         closeChannel = async () => {
           await channel.close().catch(() => {});
         };
-        log.info({ broker: redactAmqpUrl(amqpUrl), queue: topology.fulfilmentQueue, prefetch }, 'consumer started');
+        log.info({ broker: redactAmqpUrl(amqpUrl), queue, prefetch }, 'consumer started');
         failures = 0;
         await Promise.race([channelGone, new Promise((r) => abort.signal.addEventListener('abort', r))]);
         if (!abort.signal.aborted) throw new Error('broker connection closed');

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, type Database } from '@shop/api/db/client';
@@ -29,7 +26,6 @@ interface Stack {
   server: PrivatePostgres;
   db: Database;
   worker: { child: ChildProcess; output: () => string };
-  mailDir: string;
   ownerUrl: string;
 }
 
@@ -52,8 +48,6 @@ async function stack(t: TestContext): Promise<Stack> {
   const owner = createDatabase(ownerUrl);
   cleanup.push(() => owner.pool.end());
   const topology = testTopology(t);
-  const mailDir = await mkdtemp(join(tmpdir(), 'pg-restart-mail-'));
-  cleanup.push(() => rm(mailDir, { recursive: true, force: true }));
   const workerUrl = new URL(ownerUrl);
   workerUrl.username = 'shop_order_worker';
   const worker = spawnWorker({
@@ -61,14 +55,12 @@ async function stack(t: TestContext): Promise<Stack> {
     AMQP_URL: TEST_AMQP_URL,
     AMQP_TOPOLOGY_PREFIX: topology.exchange.replace(/\.orders$/, ''),
     WORKER_RUN_RELAY: 'true',
-    MAIL_TRANSPORT: 'folder',
-    MAIL_DIR: mailDir,
     LOG_LEVEL: 'info',
   });
   cleanup.push(() => {
     if (alive(worker.child)) worker.child.kill('SIGKILL');
   });
-  return { server, db: owner.db, worker, mailDir, ownerUrl };
+  return { server, db: owner.db, worker, ownerUrl };
 }
 
 function alive(child: ChildProcess): boolean {
@@ -91,7 +83,7 @@ async function listenBackend(server: PrivatePostgres, other?: number): Promise<n
   return (rows[0] as { pid: number }).pid;
 }
 
-/** Every order fulfilled exactly once: one processed message, one unit of stock, one mail each. */
+/** Every order fulfilled exactly once: one processed message and one unit of stock each. */
 async function assertExactlyOnce(s: Stack, orders: number, productIds: string[], stockEach: number): Promise<void> {
   await waitFor(
     `all ${orders} orders ready to ship`,
@@ -105,7 +97,6 @@ async function assertExactlyOnce(s: Stack, orders: number, productIds: string[],
   let reserved = 0;
   for (const id of productIds) reserved += stockEach - (await stockOf(s.db, id));
   assert.equal(reserved, orders, 'stock reserved exactly once per order');
-  assert.equal((await readdir(s.mailDir)).length, orders, 'one confirmation per order');
 }
 
 /** SIGTERM: the worker that lived through the fault still stops cleanly, with exit code 0. */

@@ -34,17 +34,7 @@ describe('[C-026] order pipeline across a broker outage', () => {
     broker.port = String(proxy.port);
     const amqpUrl = broker.toString();
     const log = quietLogger();
-    const mailed = new Set<string>();
-    let mails = 0;
-    const handler = createOrderFulfilmentHandler({
-      mail: {
-        async send(m) {
-          mails++;
-          mailed.add(m.orderId);
-        },
-      },
-      log,
-    });
+    const handler = createOrderFulfilmentHandler({ log });
 
     const consumer = startQueueConsumer({ db: workerDb, amqpUrl, topology, handler, log, prefetch: 100 });
     defer(() => consumer.stop());
@@ -92,8 +82,6 @@ describe('[C-026] order pipeline across a broker outage', () => {
     assert.equal(await processedCount(db), 1000);
     assert.equal(await countWhere(db, 'paid'), 0, 'none lost');
     assert.equal(await stockOf(db, productId), 4000, 'stock reserved exactly once per order');
-    assert.equal(mailed.size, 1000);
-    assert.equal(mails, 1000, 'one confirmation per order');
     assert.equal(await queueDepth(topology.deadLetterQueue), 0);
   });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { outbox } from '@shop/api/db/schema';
+import { loadTlsMaterial } from '@shop/shared/mtls';
 import { TEST_AMQP_URL, uniqueName } from '@shop/shared/test-harness';
+import { TokenizerClient } from '../../../api/src/pii/tokenizer-client.js';
 import { orderRow } from '../../../api/test/support/paid-order.js';
 import {
   ADDRESS,
@@ -12,9 +13,11 @@ import {
   signedInShopper,
 } from '../../../api/test/support/payments-app.js';
 import { StripeDouble } from '../../../api/test/support/stripe-double.js';
+import { startTokenizer } from '../../../vault-tokenizer/test/helper.js';
 import { loadWorkerConfig } from '../../src/config.js';
 import { startOrderWorker } from '../../src/server.js';
 import { quietLogger, requireRabbit, stockOf, testTopology, waitFor } from '../support/pipeline-harness.js';
+import { SmtpSink } from '../support/smtp-sink.js';
 
 const stripe = new StripeDouble();
 before(async () => {
@@ -25,11 +28,31 @@ after(() => stripe.stop());
 
 /**
  * cart -> checkout -> (double) payment succeeds -> signed webhook -> outbox -> [RabbitMQ] ->
- * order-worker -> order ready to ship, with the confirmation mail in the local folder.
+ * order-worker -> order ready to ship, and its confirmation mail, composed by the worker from
+ * the real tokenizer, received by a real SMTP server.
  */
 async function journey(t: TestContext, amqp: boolean): Promise<void> {
-  // 1. The api (real buildApp) and a shopper with a cart filled through the cart routes.
-  const { app, db, client, ownerUrl, defer } = await buildPaymentsTestApp(t, { stripeEnv: stripe.env() });
+  // 1. The real tokenizer (the api tokenizes with its certificate, the worker reads back with
+  //    its own), the api (real buildApp) and a shopper with a cart filled through the cart routes.
+  const tokenizer = await startTokenizer({ logStream: new Writable({ write: (_c, _e, done) => done() }) });
+  const smtp = await new SmtpSink().start();
+  const ca = tokenizer.ca;
+  const tokenizerUrl = `https://127.0.0.1:${tokenizer.port}`;
+  const pii = new TokenizerClient({
+    url: tokenizerUrl,
+    tls: await loadTlsMaterial({ caFile: ca.caFile, certFile: ca.certFile('api'), keyFile: ca.keyFile('api') }),
+  });
+  const { app, db, client, ownerUrl, defer } = await buildPaymentsTestApp(t, {
+    stripeEnv: stripe.env(),
+    pii: null,
+    deps: { pii },
+  });
+  // Run after the worker's stop (registered below, so it runs first).
+  defer(async () => {
+    pii.close();
+    await smtp.stop();
+    await tokenizer.close();
+  });
   const shopper = client();
   await signedInShopper(shopper, db);
   const [mug, tee] = await seedProducts(db, [
@@ -47,23 +70,23 @@ async function journey(t: TestContext, amqp: boolean): Promise<void> {
   // 2. The order-worker, as its own role, in the mode under test.
   const workerUrl = new URL(ownerUrl);
   workerUrl.username = 'shop_order_worker';
-  const mailDir = await mkdtemp(join(tmpdir(), 'mail-'));
   const topology = amqp ? testTopology(t) : undefined;
   const worker = await startOrderWorker(
     loadWorkerConfig({
       WORKER_DATABASE_URL: workerUrl.toString(),
       AMQP_URL: amqp ? TEST_AMQP_URL : undefined,
       AMQP_TOPOLOGY_PREFIX: topology ? topology.exchange.replace(/\.orders$/, '') : uniqueName('unused'),
-      MAIL_DIR: mailDir,
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      TOKENIZER_URL: tokenizerUrl,
+      TOKENIZER_CA_FILE: ca.caFile,
+      TOKENIZER_CERT_FILE: ca.certFile('order-worker'),
+      TOKENIZER_KEY_FILE: ca.keyFile('order-worker'),
     }),
     { log: quietLogger() },
   );
   assert.equal(worker.mode, amqp ? 'amqp' : 'embedded');
   // Stopped before the api's database is dropped.
-  defer(async () => {
-    await worker.stop();
-    await rm(mailDir, { recursive: true, force: true });
-  });
+  defer(() => worker.stop());
 
   // 3. Checkout: the server prices the cart; the shopper gets a client secret.
   const checkout = await shopper.request({
@@ -87,7 +110,7 @@ async function journey(t: TestContext, amqp: boolean): Promise<void> {
   });
   assert.equal(hook.statusCode, 200, hook.body);
 
-  // 5. The worker fulfils it: stock reserved, ready to ship, confirmation queued locally.
+  // 5. The worker fulfils it (stock reserved, ready to ship) and mails the confirmation.
   await waitFor(
     'order ready to ship',
     async () => (await orderRow(db, orderId)).status,
@@ -99,13 +122,24 @@ async function journey(t: TestContext, amqp: boolean): Promise<void> {
   const seen = await shopper.request({ method: 'GET', url: `/api/orders/${orderId}` });
   assert.equal(seen.statusCode, 200, seen.body);
   assert.equal(seen.json().status, 'ready_to_ship');
-  const mails = await readdir(mailDir);
-  assert.equal(mails.length, 1);
-  const mail = await readFile(join(mailDir, mails[0] as string), 'utf8');
-  assert.match(mail, new RegExp(orderId));
-  // The mail record names the recipient by id: no personal data in the pipeline's files.
-  for (const value of Object.values(ADDRESS)) assert.equal(mail.includes(value), false, value);
-  assert.doesNotMatch(mail, /@/);
+  const me = (await shopper.request({ method: 'GET', url: '/api/me' })).json<{ email?: string }>();
+  await waitFor(
+    'the confirmation mail',
+    async () => smtp.received.length,
+    (n) => n >= 1,
+    30_000,
+  );
+  assert.equal(smtp.received.length, 1);
+  const mail = smtp.received[0];
+  assert.match(mail?.to[0] ?? '', /^shopper\..+@example\.test$/, 'to the address given at signup');
+  if (me.email) assert.deepEqual(mail?.to, [me.email]);
+  const text = mail?.parsed.text ?? '';
+  assert.ok(text.includes(orderId) && text.includes('2 x Product 0') && text.includes('1 x Product 1'), text);
+  assert.ok(text.includes(`Shipping to ${ADDRESS.name}, ${ADDRESS.city}.`), text);
+  assert.ok(!text.includes(ADDRESS.line1) && !text.includes(ADDRESS.postalCode), 'name and city only');
+  // The pipeline carried ids only: the outbox row of the event names no person.
+  const rows = await db.select().from(outbox);
+  for (const row of rows) assert.doesNotMatch(JSON.stringify(row.payload), /@|Lovelace|London/);
 }
 
 describe('order pipeline end to end', () => {

@@ -4,7 +4,6 @@ import { before, describe, it } from 'node:test';
 import type { DatabaseTx } from '@shop/api/db/client';
 import { TEST_AMQP_URL } from '@shop/shared/test-harness';
 import amqp from 'amqplib';
-import type { MailMessage } from '../../src/mail/mail-transport.js';
 import type { MessageHandler } from '../../src/pipeline/message-handler.js';
 import { createOrderFulfilmentHandler } from '../../src/pipeline/order-fulfilment-handler.js';
 import { startOutboxRelay } from '../../src/pipeline/outbox-relay.js';
@@ -42,6 +41,7 @@ describe('fulfilment queue consumer', () => {
     let attempts = 0;
     const failing: MessageHandler = {
       name: 'always-failing',
+      topics: ['order.*'],
       async handle() {
         attempts++;
         throw new Error('downstream keeps failing');
@@ -87,12 +87,16 @@ describe('fulfilment queue consumer', () => {
     const topology = testTopology(t);
     await seedPaidOrders(db, 200, 1000);
     const log = quietLogger();
-    const slowMail = {
-      async send(_m: MailMessage) {
+    const fulfilment = createOrderFulfilmentHandler({ log });
+    // Slow handling, so the stop lands with work in flight.
+    const handler: MessageHandler = {
+      ...fulfilment,
+      async handle(tx, m) {
+        const outcome = await fulfilment.handle(tx, m);
         await new Promise((r) => setTimeout(r, 20));
+        return outcome;
       },
     };
-    const handler = createOrderFulfilmentHandler({ mail: slowMail, log });
     const relay = startOutboxRelay({ db: workerDb, amqpUrl: TEST_AMQP_URL, topology, log, pollMs: 50 });
     defer(() => relay.stop());
     const first = startQueueConsumer({ db: workerDb, amqpUrl: TEST_AMQP_URL, topology, handler, log, prefetch: 50 });
@@ -124,10 +128,11 @@ describe('fulfilment queue consumer', () => {
     const topology = testTopology(t);
     await seedPaidOrders(db, 10);
     const log = quietLogger();
-    const real = createOrderFulfilmentHandler({ mail: { send: async () => {} }, log });
+    const real = createOrderFulfilmentHandler({ log });
     let failures = 0;
     const flaky: MessageHandler = {
       name: real.name,
+      topics: real.topics,
       async handle(tx: DatabaseTx, m: PipelineMessage) {
         const outcome = await real.handle(tx, m);
         // Fails after the writes: the transaction rolls back, the message is not acked.

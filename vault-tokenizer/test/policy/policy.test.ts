@@ -23,8 +23,13 @@ describe('policy file', () => {
     assert.equal(policy.eraseSubjectPerHour('admin-portal'), undefined);
     assert.equal(policy.eraseSubjectPerHour('order-worker'), undefined);
     assert.ok(policy.revealBounds('admin-portal'));
-    assert.deepEqual(policy.fieldsAllowed('order-worker', 'detokenize'), ['email', 'shipping_address']);
-    assert.equal(policy.decide('order-worker', 'name', 'detokenize'), 'deny');
+    // The worker composes mail: it reads the recipient's address and name and the shipping
+    // address (issue 11), and nothing else; it writes, indexes and erases nothing.
+    assert.deepEqual(policy.fieldsAllowed('order-worker', 'detokenize'), ['email', 'name', 'shipping_address']);
+    assert.equal(policy.decide('order-worker', 'phone', 'detokenize'), 'deny');
+    for (const op of ['tokenize', 'blind_index', 'reveal', 'delete'] as const) {
+      assert.deepEqual(policy.fieldsAllowed('order-worker', op), [], op);
+    }
     assert.equal(policy.decide('stranger', 'email', 'tokenize'), 'deny');
     assert.equal(policy.decide(undefined, 'email', 'tokenize'), 'deny');
     assert.equal(policy.decide('api', 'ssn', 'tokenize'), 'deny');

@@ -73,13 +73,36 @@ describe('[C-013] tokenizer policy', () => {
     assert.equal(res.body.error.code, 'field_denied');
   });
 
-  it('denies order-worker a field outside its policy (name), while email is allowed', async () => {
-    const denied = await h.call('order-worker', 'POST', '/v1/detokenize', { items: [emailItem(), nameItem()] });
+  it('denies order-worker a field outside its policy (phone), while email and name are allowed', async () => {
+    const denied = await h.call('order-worker', 'POST', '/v1/detokenize', {
+      items: [emailItem(), { token: tokens[2], field: 'phone' }],
+    });
     assert.equal(denied.status, 403);
     assert.equal(denied.body.error.code, 'field_denied');
     assert.ok(!JSON.stringify(denied.body).includes('Lovelace'));
-    const allowed = await h.call('order-worker', 'POST', '/v1/detokenize', { items: [emailItem()] });
-    assert.equal(allowed.body.items[0].value, SAMPLE.email);
+    const allowed = await h.call('order-worker', 'POST', '/v1/detokenize', { items: [emailItem(), nameItem()] });
+    assert.deepEqual(
+      allowed.body.items.map((i: { value: string }) => i.value),
+      [SAMPLE.email, SAMPLE.name],
+    );
+  });
+
+  it('denies order-worker tokenizing, blind-indexing and erasing: it may only read back what it mails (issue 11)', async () => {
+    const tokenize = await h.call('order-worker', 'POST', '/v1/tokenize', {
+      subjectId: 'cust-policy',
+      items: [{ field: 'name', value: 'Someone Else' }],
+    });
+    assert.equal(tokenize.status, 403);
+    assert.equal(tokenize.body.error.code, 'operation_denied');
+    const index = await h.call('order-worker', 'POST', '/v1/blind-index', { field: 'email', value: SAMPLE.email });
+    assert.equal(index.status, 403);
+    assert.equal(index.body.error.code, 'operation_denied');
+    const erase = await h.call('order-worker', 'DELETE', '/v1/subjects/cust-policy');
+    assert.equal(erase.status, 403);
+    assert.equal(erase.body.error.code, 'operation_denied');
+    // The subject is intact: the worker's attempt erased nothing.
+    const still = await h.call('order-worker', 'POST', '/v1/detokenize', { items: [emailItem()] });
+    assert.equal(still.body.items[0].value, SAMPLE.email);
   });
 
   it('denies order-worker and admin-portal tokenizing, and the api erasing nothing it may not', async () => {
