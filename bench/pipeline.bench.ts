@@ -68,6 +68,8 @@ interface PipelineResult {
   webhookSeconds: number;
   apiCpuPerOrder: number;
   workerCpuPerOrder: number;
+  /** The api's SQL statements (by verb and table) and Stripe calls in this run, each timed. */
+  waits: { statements: Record<string, number[]>; stripe: number[] };
 }
 
 function load(): string {
@@ -147,6 +149,7 @@ export default async function run(): Promise<void> {
       const apiCpu = await api.ask<number>('cpu', 'cpuMicros');
       const workerCpu = await worker.ask<number>('cpu', 'cpuMicros');
       if (mode === 'backlog') await worker.ask('pause', 'paused');
+      await api.ask('mark', 'marked');
       let webhooksDone = false;
       const delivery = deliverSucceededWebhooks(
         apiUrl,
@@ -186,6 +189,7 @@ export default async function run(): Promise<void> {
       await resumed;
       const seconds = (finishedAt - (mode === 'backlog' ? resumedAt : webhooks.startedAt)) / 1000;
       const apiCpuPerOrder = ((await api.ask<number>('cpu', 'cpuMicros')) - apiCpu) / ids.length;
+      const waits = await api.ask<PipelineResult['waits']>('waits', 'waits');
       const workerCpuPerOrder = ((await worker.ask<number>('cpu', 'cpuMicros')) - workerCpu) / ids.length;
       const after = await worker.ask<WorkerStats>('stats', 'stats');
 
@@ -216,6 +220,7 @@ export default async function run(): Promise<void> {
         webhookSeconds: (webhooks.finishedAt - webhooks.startedAt) / 1000,
         apiCpuPerOrder,
         workerCpuPerOrder,
+        waits,
       };
     }
 
@@ -302,6 +307,30 @@ export default async function run(): Promise<void> {
         `worker ${median(pipeline.map((p) => p.workerCpuPerOrder)).toFixed(0)} µs = ` +
         `${median(pipeline.map((p) => p.apiCpuPerOrder + p.workerCpuPerOrder)).toFixed(0)} µs ` +
         `(at most ${((cpus().length * 1e6) / median(pipeline.map((p) => p.apiCpuPerOrder + p.workerCpuPerOrder))).toFixed(0)} orders/s on ${cpus().length} cores, before PostgreSQL, RabbitMQ and Redis)`,
+    );
+    // Where a webhook's time goes once it leaves the api's CPU: its SQL round trips, one after
+    // another, and its call to the Stripe double (live rounds).
+    const byStatement = new Map<string, number[]>();
+    for (const p of pipeline) {
+      for (const [key, list] of Object.entries(p.waits.statements))
+        byStatement.set(key, [...(byStatement.get(key) ?? []), ...list]);
+    }
+    const webhooks = pipeline.length * ORDERS;
+    const stripeCalls = pipeline.flatMap((p) => p.waits.stripe);
+    const perWebhook = [...byStatement.values()].reduce((n, l) => n + l.length, 0) / webhooks;
+    const sqlMsPerWebhook = [...byStatement.values()].flat().reduce((a, b) => a + b, 0) / webhooks;
+    console.log(
+      `pipeline: api round trips per webhook: ${perWebhook.toFixed(1)} SQL statements, ${sqlMsPerWebhook.toFixed(1)} ms in all (mean), ` +
+        `and ${(stripeCalls.length / webhooks).toFixed(1)} Stripe calls, p50 ${percentile(stripeCalls, 50).toFixed(1)} ms p99 ${percentile(stripeCalls, 99).toFixed(1)} ms`,
+    );
+    console.log(
+      `    statements: ${[...byStatement.entries()]
+        .sort((a, b) => b[1].length - a[1].length)
+        .map(
+          ([key, l]) =>
+            `${key} x${(l.length / webhooks).toFixed(1)} p50 ${percentile(l, 50).toFixed(2)} p99 ${percentile(l, 99).toFixed(1)} ms`,
+        )
+        .join(', ')}`,
     );
     const webhookRate = median(pipeline.map((p) => ORDERS / p.webhookSeconds));
     const tail = median(pipeline.map((p) => p.seconds - p.webhookSeconds));

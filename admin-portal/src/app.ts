@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import { loggerOptions } from '@shop/shared/logger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
@@ -9,6 +8,7 @@ import type { Access } from './auth/access.js';
 import type { RefundGateway } from './payments/refund-gateway.js';
 import { database, mapDependencyError } from './plugins/database.js';
 import { errorPages } from './plugins/error-pages.js';
+import { securityHeaders } from './plugins/security-headers.js';
 import { staffCertificate } from './plugins/staff-certificate.js';
 import { approvalRoutes } from './routes/approvals/index.js';
 import { auditRoutes } from './routes/audit/index.js';
@@ -16,7 +16,9 @@ import { healthRoutes } from './routes/health/index.js';
 import { homeRoutes } from './routes/home/index.js';
 import { loginRoutes } from './routes/login/index.js';
 import { orderRoutes } from './routes/orders/index.js';
+import { paymentReviewRoutes } from './routes/payment-reviews/index.js';
 import { staffRoutes } from './routes/staff/index.js';
+import { webauthnRoutes } from './routes/webauthn/index.js';
 import type { SessionStore } from './sessions/session-store.js';
 import { staffSession } from './sessions/staff-session.js';
 import type { TokenizerClient } from './tokenizer/tokenizer-client.js';
@@ -33,6 +35,9 @@ export interface AppConfig {
   /** Two-person rule: refunds above this amount (minor units) need a second finance member. */
   ADMIN_REFUND_APPROVAL_THRESHOLD_MINOR: number;
   ADMIN_APPROVAL_TTL_MINUTES: number;
+  /** WebAuthn relying party: a host name (no IP address) and the origins the browser uses. */
+  ADMIN_WEBAUTHN_RP_ID: string;
+  ADMIN_WEBAUTHN_ORIGINS: string;
 }
 
 declare module 'fastify' {
@@ -92,21 +97,7 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   });
-  await app.register(helmet, {
-    // No inline script or style anywhere, and the portal is never framed (clickjacking).
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
+  await app.register(securityHeaders);
   app.addHook('onSend', async (_request, reply) => {
     // Pages carry personal data once revealed: never stored by the browser or a proxy.
     reply.header('cache-control', 'no-store');
@@ -135,6 +126,14 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
     inactiveDisableMs: config.ADMIN_INACTIVE_DISABLE_DAYS * 86_400_000,
     now,
   });
+  await app.register(webauthnRoutes, {
+    rp: {
+      rpId: config.ADMIN_WEBAUTHN_RP_ID,
+      origins: config.ADMIN_WEBAUTHN_ORIGINS.split(',').map((o) => o.trim()),
+    },
+    inactiveDisableMs: config.ADMIN_INACTIVE_DISABLE_DAYS * 86_400_000,
+    now,
+  });
   await app.register(homeRoutes);
   const approvalTtlMs = config.ADMIN_APPROVAL_TTL_MINUTES * 60_000;
   await app.register(orderRoutes, {
@@ -143,6 +142,7 @@ export async function buildApp(config: AppConfig, deps: AdminDeps): Promise<Fast
     refundApprovalThresholdMinor: config.ADMIN_REFUND_APPROVAL_THRESHOLD_MINOR,
     approvalTtlMs,
   });
+  await app.register(paymentReviewRoutes);
   await app.register(approvalRoutes, { refunds: deps.refunds });
   await app.register(staffRoutes, { approvalTtlMs });
   await app.register(auditRoutes);

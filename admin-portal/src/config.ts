@@ -44,6 +44,13 @@ export const AdminEnv = Type.Object({
   ADMIN_REDIS_PREFIX: Type.String({ pattern: '^[a-z0-9:_-]{1,40}$', default: 'admin-portal:' }),
   ADMIN_REFUND_APPROVAL_THRESHOLD_MINOR: Type.Integer({ minimum: 0, maximum: 100_000_000, default: 10_000 }),
   ADMIN_APPROVAL_TTL_MINUTES: Type.Integer({ minimum: 5, maximum: 10_080, default: 1440 }),
+  /** WebAuthn relying party id: a host name the browser uses (WebAuthn refuses IP addresses). */
+  ADMIN_WEBAUTHN_RP_ID: Type.String({ pattern: '^[a-z0-9.-]{1,253}$', default: 'localhost' }),
+  /** The portal's origin(s) as browsers reach it, comma-separated: signatures for any other are refused. */
+  ADMIN_WEBAUTHN_ORIGINS: Type.String({
+    pattern: '^https://[a-z0-9.-]+(:[0-9]{1,5})?(,https://[a-z0-9.-]+(:[0-9]{1,5})?)*$',
+    default: 'https://localhost:3443',
+  }),
   /** The tokenizer (mTLS with the portal's internal-CA certificate). */
   ADMIN_TOKENIZER_URL: Type.String({ pattern: '^https://', default: 'https://127.0.0.1:3100' }),
   ADMIN_INTERNAL_CA_FILE: Type.String({ default: join(DEV_INTERNAL_CA_DIR, 'ca.pem') }),

@@ -34,6 +34,16 @@ export const Locked = defineError(
   'Too many failed attempts: this account is locked for at least 30 minutes',
   423,
 );
+export const SecurityKeyInvalid = defineError(
+  'ADMIN_SECURITY_KEY_INVALID',
+  'The security key did not prove itself (unknown key, wrong site, or a cloned key)',
+  401,
+);
+export const ChallengeExpired = defineError(
+  'ADMIN_CHALLENGE_EXPIRED',
+  'This security-key request expired or was used already; start again',
+  401,
+);
 export const NotEnrolled = defineError('ADMIN_NOT_ENROLLED', 'Enrol a second factor first', 409);
 export const AlreadyEnrolled = defineError('ADMIN_ALREADY_ENROLLED', 'A second factor is enrolled already', 409);
 export const NotFound = defineError('ADMIN_NOT_FOUND', 'Not found', 404);

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@shop/shared/test-harness';
 import type { FastifyInstance } from 'fastify';
 import { generate } from 'otplib';
 import { type AdminDeps, type AppConfig, buildApp } from '../src/app.js';
@@ -33,6 +34,9 @@ export const TEST_CONFIG: AppConfig = {
   ADMIN_INACTIVE_DISABLE_DAYS: 90,
   ADMIN_REFUND_APPROVAL_THRESHOLD_MINOR: 10_000,
   ADMIN_APPROVAL_TTL_MINUTES: 60,
+  ADMIN_WEBAUTHN_RP_ID: 'localhost',
+  // Set to the harness's own port by startPortal.
+  ADMIN_WEBAUTHN_ORIGINS: 'https://localhost:3443',
 };
 
 /** Stand-ins for tests that do not reach the tokenizer or Stripe: both unreachable. */
@@ -83,8 +87,10 @@ export async function startPortal(options: HarnessOptions = {}): Promise<PortalH
   const pki = await createTestPki(dir);
   const db = await createShopDatabase();
   const clock = new TestClock();
+  // Chosen before the app is built: WebAuthn checks the origin, which carries the port.
+  const listenPort = await freePort();
   const app = await buildApp(
-    { ...TEST_CONFIG, ...options.config },
+    { ...TEST_CONFIG, ADMIN_WEBAUTHN_ORIGINS: `https://localhost:${listenPort}`, ...options.config },
     {
       https: await loadStaffTls(pki.serverTlsFiles),
       db: db.runtime,
@@ -96,7 +102,7 @@ export async function startPortal(options: HarnessOptions = {}): Promise<PortalH
       ...options.deps,
     },
   );
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port: listenPort });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('portal did not listen on a port');
   const serverCa = await readFile(pki.internalCa.caFile);

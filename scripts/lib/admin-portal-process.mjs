@@ -1,42 +1,15 @@
 // The admin portal child of `npm start`: a development staff CA and one first admin certificate
 // (ignored folders), development keys, the portal's own database role, then the portal on its
 // own loopback port. Never for production: there the operator's PKI issues staff certificates.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { childEnv, startChildService } from './child-service.mjs';
 
-const READY_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 15_000;
 /** The first admin's handle; every later staff member is issued by `npm run staff-certs -w admin-portal`. */
 export const FIRST_ADMIN = 'admin';
-
-/** The portal sees only its own variables, never the shop's database URL or Stripe keys. */
-function portalEnv(extra) {
-  const env = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined) continue;
-    if (['PATH', 'HOME', 'NODE_ENV', 'LOG_LEVEL', 'TZ', 'LANG', 'REDIS_URL'].includes(name)) env[name] = value;
-    else if (name.startsWith('ADMIN_') || name.startsWith('STRIPE_API_')) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
-function getStatus(url, agent) {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { agent, timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A 32-byte key in a file of the ignored keys folder, made once. */
 function ensureKeyFile(file) {
@@ -123,9 +96,13 @@ export async function startAdminPortal({ root, port, ownerUrl, tokenizerUrl, int
   await migrate(ownerUrl);
   const admin = await ensureFirstAdmin({ root, ca, ownerUrl, log });
 
-  const child = spawn(process.execPath, [join(root, 'scripts', 'run-admin-portal.mjs')], {
-    cwd: root,
-    env: portalEnv({
+  const url = `https://127.0.0.1:${port}`;
+  // The portal sees only its own variables, never the shop's database URL or Stripe keys.
+  const child = await startChildService({
+    name: 'admin portal',
+    root,
+    script: join(root, 'scripts', 'run-admin-portal.mjs'),
+    env: childEnv(['PATH', 'HOME', 'NODE_ENV', 'LOG_LEVEL', 'TZ', 'LANG', 'REDIS_URL'], ['ADMIN_', 'STRIPE_API_'], {
       ADMIN_HOST: '127.0.0.1',
       ADMIN_PORT: String(port),
       ADMIN_DATABASE_URL: ownerUrl,
@@ -139,56 +116,23 @@ export async function startAdminPortal({ root, port, ownerUrl, tokenizerUrl, int
       ADMIN_AUDIT_SIGNING_KEY_FILE: signingKey,
       ADMIN_AUDIT_VERIFY_KEY_FILE: verifyKey,
       ADMIN_TOTP_KEY_FILE: totpKey,
+      // WebAuthn accepts a host name only (no IP address): security keys work on https://localhost.
+      ADMIN_WEBAUTHN_RP_ID: 'localhost',
+      ADMIN_WEBAUTHN_ORIGINS: `https://localhost:${port}`,
     }),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Ready once the first admin's certificate completes the staff handshake.
+    readyUrl: `${url}/healthz`,
+    tls: {
+      ca: readFileSync(internal.ca),
+      cert: readFileSync(ca.certFile(FIRST_ADMIN)),
+      key: readFileSync(ca.keyFile(FIRST_ADMIN)),
+    },
   });
-  child.stdout.pipe(process.stdout);
-  child.stderr.pipe(process.stderr);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const killOnExit = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-
-  const agent = new https.Agent({
-    ca: readFileSync(internal.ca),
-    cert: readFileSync(ca.certFile(FIRST_ADMIN)),
-    key: readFileSync(ca.keyFile(FIRST_ADMIN)),
-    keepAlive: false,
-  });
-  const url = `https://127.0.0.1:${port}`;
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let gone = null;
-  exited.then((how) => {
-    gone = how;
-  });
-  try {
-    for (;;) {
-      if (gone) throw new Error(`the admin portal exited during start (code ${gone.code ?? gone.signal})`);
-      const status = await getStatus(`${url}/healthz`, agent).catch(() => 0);
-      if (status === 200) break;
-      if (Date.now() > deadline) throw new Error(`the admin portal was not ready within ${READY_TIMEOUT_MS} ms`);
-      await sleep(250);
-    }
-  } catch (err) {
-    killOnExit();
-    throw err;
-  } finally {
-    agent.destroy();
-  }
   return {
     url,
     p12File: admin.p12File,
     passwordFile: admin.passwordFile,
     issued: admin.issued,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      process.removeListener('exit', killOnExit);
-      return exited;
-    },
+    stop: child.stop,
   };
 }

@@ -214,8 +214,10 @@ export const LOG_FIELDS: Readonly<Record<string, FieldSpec>> = {
   dead: f.bool(),
   delayMs: f.int(0),
 
-  // The admin portal: accounts the PCI DSS 8.2.6 inactivity sweep disabled in one run.
+  // The admin portal: accounts the PCI DSS 8.2.6 inactivity sweep disabled in one run, and the
+  // entry count an audit checkpoint signed.
   disabledAccounts: f.int(0),
+  checkpointEntries: f.int(0),
 
   // The vault-tokenizer.
   audit: f.object({

@@ -970,9 +970,17 @@ export const model: ThreatModel = {
     },
     {
       id: 'C-043',
-      name: 'Staff second factor and sessions: a certificate alone reaches no page, TOTP codes once only, lockout after 10 failures, 15-minute idle and absolute timeouts, the session bound to its certificate, a form token on every POST, accounts unused for 90 days disabled',
-      enforcedIn: ['admin-portal/src/auth/totp.ts', 'admin-portal/src/sessions/', 'admin-portal/src/routes/login/'],
+      name: 'Staff second factor and sessions: a certificate alone reaches no page, TOTP codes once only or a WebAuthn key (single-use expiring challenges, counter checks), lockout after 10 failures, 15-minute idle and absolute timeouts, the session bound to its certificate, a form token on every POST, accounts unused for 90 days disabled',
+      enforcedIn: [
+        'admin-portal/src/auth/',
+        'admin-portal/src/sessions/',
+        'admin-portal/src/routes/login/',
+        'admin-portal/src/routes/webauthn/',
+        'admin-portal/src/staff/inactivity-sweep.ts',
+      ],
       evidence: [
+        { kind: 'test', file: 'admin-portal/test/browser/security-keys.test.ts' },
+        { kind: 'test', file: 'admin-portal/test/staff/inactivity-sweep.test.ts' },
         {
           kind: 'test',
           file: 'admin-portal/test/auth/second-factor.test.ts',

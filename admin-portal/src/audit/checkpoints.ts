@@ -69,7 +69,8 @@ export function scheduleCheckpoints(
 ): () => void {
   const tick = () =>
     writeCheckpoint(db, key).then(
-      (c) => c && log.info({ audit: { checkpoint: c.entryCount, head: c.headHash } }, 'audit checkpoint signed'),
+      (c) =>
+        c && log.info({ event: 'admin.audit_checkpoint', checkpointEntries: c.entryCount }, 'audit checkpoint signed'),
       (err) => log.error({ err }, 'audit checkpoint failed'),
     );
   const timer = setInterval(tick, intervalMs);

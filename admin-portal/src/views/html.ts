@@ -52,7 +52,7 @@ export function layout(opts: LayoutOptions, body: SafeHtml): string {
 <body>
 <header><strong>Shop staff portal</strong>${
     opts.staff
-      ? html` <nav><a href="/">Home</a> <a href="/orders">Orders</a> <a href="/approvals">Approvals</a> <a href="/staff">Staff</a> <a href="/audit">Audit</a></nav>
+      ? html` <nav><a href="/">Home</a> <a href="/orders">Orders</a> <a href="/payment-reviews">Payment reviews</a> <a href="/approvals">Approvals</a> <a href="/staff">Staff</a> <a href="/audit">Audit</a> <a href="/security-keys">Security keys</a></nav>
 <form method="post" action="/logout" class="logout"><input type="hidden" name="_csrf" value="${opts.staff.csrfToken}"><span>${opts.staff.handle}</span> <button type="submit">Log out</button></form>`
       : ''
   }</header>

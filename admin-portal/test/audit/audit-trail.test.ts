@@ -56,7 +56,7 @@ async function asOwnerWithoutTriggers(sql: string, values: unknown[] = []) {
   }
 }
 
-describe('audit trail', () => {
+describe('audit trail [C-044]', () => {
   it('verifies an untouched trail, chain and checkpoints', async () => {
     const result = await verifyAudit(db.runtime, verifyKey);
     assert.deepEqual(result, { ok: true, entries: 7, checkpoints: 2, unsignedTail: 0 });

@@ -95,7 +95,7 @@ async function loggedIn(handle: string, roles: ('support' | 'fulfilment' | 'fina
   return client;
 }
 
-describe('codes', () => {
+describe('codes [C-043]', () => {
   it('accepts a code once only: the same code again is refused as a replay (PCI DSS 8.5.1)', async () => {
     const cy = await loggedIn('cy');
     await cy.post('/logout');
@@ -147,7 +147,7 @@ describe('codes', () => {
   });
 });
 
-describe('sessions', () => {
+describe('sessions [C-043]', () => {
   it('ends a session idle for more than 15 minutes and asks for the second factor again (PCI DSS 8.2.8)', async () => {
     const fay = await loggedIn('fay');
     h.clock.advance(14 * 60_000);

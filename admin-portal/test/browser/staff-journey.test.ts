@@ -2,15 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import Stripe from 'stripe';
 import { StripeDouble } from '../../../api/test/support/stripe-double.js';
 import { launchChromium } from '../../../storefront/test/support/browser.js';
 import { startTokenizer, type TokenizerHarness } from '../../../vault-tokenizer/test/helper.js';
 import type { Role } from '../../src/auth/access.js';
-import { StripeRefundGateway } from '../../src/payments/refund-gateway.js';
 import { HttpTokenizerClient } from '../../src/tokenizer/tokenizer-client.js';
 import { type PortalHarness, startPortal } from '../helper.js';
-import { seedOrder } from '../support/database.js';
+import { paidOrder, refundsVia } from '../support/orders.js';
 
 // Issue 10, "done when": in Chromium, with Playwright's client certificates (the staff mTLS
 // handshake) and a TOTP code computed by the test, a support member reveals a field with a
@@ -24,6 +22,11 @@ let stripe: StripeDouble;
 let tokenizer: HttpTokenizerClient;
 let browser: Browser;
 let orderId: string;
+const RIVER = {
+  email: 'river.song@example.com',
+  name: 'River Song',
+  address: { name: 'River Song', line1: '2 Low Road', city: 'Leeds', postalCode: 'LS1 4AP', country: 'GB' },
+};
 
 before(async () => {
   tok = await startTokenizer();
@@ -32,43 +35,10 @@ before(async () => {
   h = await startPortal({
     deps: {
       tokenizer,
-      refunds: new StripeRefundGateway({
-        secretKey: stripe.secretKey,
-        host: '127.0.0.1',
-        port: stripe.port,
-        protocol: 'http',
-      }),
+      refunds: refundsVia(stripe),
     },
   });
-  const client = new Stripe(stripe.secretKey, { host: '127.0.0.1', port: stripe.port, protocol: 'http' });
-  const pi = await client.paymentIntents.create({ amount: 50_000, currency: 'eur' });
-  stripe.succeed(pi.id);
-  const tokens = await tok.call('api', 'POST', '/v1/tokenize', {
-    subjectId: 'user-browser',
-    items: [
-      { field: 'email', value: 'river.song@example.com' },
-      { field: 'name', value: 'River Song' },
-      {
-        field: 'shipping_address',
-        value: JSON.stringify({
-          name: 'River Song',
-          line1: '2 Low Road',
-          city: 'Leeds',
-          postalCode: 'LS1 4AP',
-          country: 'GB',
-        }),
-      },
-    ],
-  });
-  const [email, name, address] = tokens.body.tokens as string[];
-  const order = await seedOrder(h.db.owner, {
-    totalMinor: 50_000,
-    emailToken: email,
-    nameToken: name,
-    addressToken: address,
-  });
-  await h.db.owner.query('UPDATE orders SET payment_intent_id = $2 WHERE id = $1', [order.orderId, pi.id]);
-  orderId = order.orderId;
+  orderId = await paidOrder({ owner: h.db.owner, tok, stripe }, RIVER, 50_000);
 });
 after(async () => {
   await h?.close();

@@ -57,6 +57,18 @@ describe('the portal runtime role on the shop tables', () => {
     await assert.rejects(db.runtime.query('UPDATE users SET email_token = NULL'), DENIED);
   });
 
+  it('reads payment reviews and cannot change, resolve, add or delete one', async () => {
+    await db.owner.query(`INSERT INTO payment_reviews (reason, event_id) VALUES ('unknown_order', 'evt_rights')`);
+    const { rows } = await db.runtime.query(`SELECT reason FROM payment_reviews WHERE event_id = 'evt_rights'`);
+    assert.equal(rows[0]?.reason, 'unknown_order');
+    await assert.rejects(db.runtime.query('UPDATE payment_reviews SET resolved_at = now()'), DENIED);
+    await assert.rejects(db.runtime.query('DELETE FROM payment_reviews'), DENIED);
+    await assert.rejects(
+      db.runtime.query(`INSERT INTO payment_reviews (reason, event_id) VALUES ('unknown_order', 'evt_x')`),
+      DENIED,
+    );
+  });
+
   it('cannot create objects (no DDL)', async () => {
     await assert.rejects(db.runtime.query('CREATE TABLE public.x (id int)'), DENIED);
     await assert.rejects(db.runtime.query('CREATE TABLE admin.x (id int)'), DENIED);

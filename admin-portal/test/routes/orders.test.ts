@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import Stripe from 'stripe';
 import { StripeDouble } from '../../../api/test/support/stripe-double.js';
 import { startTokenizer, type TokenizerHarness } from '../../../vault-tokenizer/test/helper.js';
-import { StripeRefundGateway } from '../../src/payments/refund-gateway.js';
 import { HttpTokenizerClient } from '../../src/tokenizer/tokenizer-client.js';
 import { type PortalHarness, type StaffClient, startPortal } from '../helper.js';
 import { seedOrder } from '../support/database.js';
+import { paidOrder as paidOrderOf, refundsVia } from '../support/orders.js';
 
 // Issue 10, items 5-6 against a real tokenizer (mTLS, the portal's service certificate) and the
 // Stripe API double: masked customer data, a reveal with a reason, mark shipped, refunds with an
@@ -22,41 +22,13 @@ let fin1: StaffClient;
 let fin2: StaffClient;
 const codeOf = (body: string) => /id="error-code">([a-z_]+)</.exec(body)?.[1];
 
-async function paidOrder(totalMinor: number, status = 'paid') {
-  const client = new Stripe(stripe.secretKey, { host: '127.0.0.1', port: stripe.port, protocol: 'http' });
-  const pi = await client.paymentIntents.create({ amount: totalMinor, currency: 'eur' });
-  stripe.succeed(pi.id);
-  const tokens = await tok.call('api', 'POST', '/v1/tokenize', {
-    subjectId: `user-${pi.id}`,
-    items: [
-      { field: 'email', value: 'jane.doe@example.com' },
-      { field: 'name', value: 'Jane <b>Doe</b>' },
-      {
-        field: 'shipping_address',
-        value: JSON.stringify({
-          name: 'Jane Doe',
-          line1: '1 Main Street',
-          city: 'Springfield',
-          postalCode: '12345',
-          country: 'US',
-        }),
-      },
-    ],
-  });
-  assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
-  // The tokenizer answers the tokens in the order of the items (an array of strings).
-  const [email, name, address] = tokens.body.tokens as string[];
-  assert.ok(email && name && address, 'three tokens');
-  const order = await seedOrder(h.db.owner, {
-    totalMinor,
-    status,
-    emailToken: email,
-    nameToken: name,
-    addressToken: address,
-  });
-  await h.db.owner.query('UPDATE orders SET payment_intent_id = $2 WHERE id = $1', [order.orderId, pi.id]);
-  return order.orderId;
-}
+const JANE = {
+  email: 'jane.doe@example.com',
+  name: 'Jane <b>Doe</b>',
+  address: { name: 'Jane Doe', line1: '1 Main Street', city: 'Springfield', postalCode: '12345', country: 'US' },
+};
+const paidOrder = (totalMinor: number, status = 'paid') =>
+  paidOrderOf({ owner: h.db.owner, tok, stripe }, JANE, totalMinor, status);
 
 before(async () => {
   tok = await startTokenizer();
@@ -65,12 +37,7 @@ before(async () => {
   h = await startPortal({
     deps: {
       tokenizer,
-      refunds: new StripeRefundGateway({
-        secretKey: stripe.secretKey,
-        host: '127.0.0.1',
-        port: stripe.port,
-        protocol: 'http',
-      }),
+      refunds: refundsVia(stripe),
     },
   });
   support = await h.addStaff('sam', ['support']);
@@ -205,7 +172,7 @@ describe('fulfilment', () => {
   });
 });
 
-describe('refunds and the two-person rule', () => {
+describe('refunds and the two-person rule [C-046]', () => {
   it('refunds below the threshold at once through Stripe with an idempotency key', async () => {
     const id = await paidOrder(5000);
     assert.equal((await fin1.post(`/orders/${id}/refund`, { amount: '2000', reason: 'damaged' })).status, 303);
@@ -236,13 +203,7 @@ describe('refunds and the two-person rule', () => {
     const h3 = await startPortal({
       deps: {
         tokenizer,
-        refunds: new StripeRefundGateway({
-          secretKey: stripe.secretKey,
-          host: '127.0.0.1',
-          port: stripe.port,
-          protocol: 'http',
-          timeoutMs: 300,
-        }),
+        refunds: refundsVia(stripe, 300),
       },
     });
     let release = () => {};

@@ -43,6 +43,7 @@ const TABLE: {
     path: () => `/orders/${orderId}/refunds/${UUID}/retry`,
     roles: ['finance'],
   },
+  { method: 'GET', url: '/payment-reviews', path: () => '/payment-reviews', roles: ['support', 'finance'] },
   { method: 'GET', url: '/approvals', path: () => '/approvals', roles: ['finance', 'admin'] },
   {
     method: 'POST',
@@ -84,7 +85,7 @@ after(async () => {
   await h?.close();
 });
 
-describe('default deny', () => {
+describe('default deny [C-045]', () => {
   it('every registered route declares its access (a route without one is refused)', () => {
     const undeclared = h.app.declaredRoutes.filter((r) => r.access === undefined);
     assert.deepEqual(undeclared, []);

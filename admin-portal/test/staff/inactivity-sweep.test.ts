@@ -27,7 +27,7 @@ after(async () => {
   await db?.close();
 });
 
-describe('inactivity sweep', () => {
+describe('inactivity sweep [C-043]', () => {
   it('disables accounts unused for 90 days (last login, or creation if never logged in) and audits each (PCI DSS 8.2.6)', async () => {
     assert.deepEqual(await disableInactiveStaff(db.runtime, 90 * DAY), ['never-came', 'stale']);
     const { rows } = await db.owner.query<{ handle: string; status: string; disabled_reason: string | null }>(

@@ -67,7 +67,7 @@ async function assertRefusedAtHandshake(options: https.AgentOptions) {
   assert.equal(handled, before, 'no request reached the application');
 }
 
-describe('staff mTLS at the portal', () => {
+describe('staff mTLS at the portal [C-042]', () => {
   it('serves a staff member with a current certificate of the staff CA', async () => {
     const res = await attempt(await clientCertOf(pki.staffCa, 'ada'));
     assert.equal(res.status, 200);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { MAIL_REQUESTED_TOPIC, type MailRequest } from '@shop/shared/mail-request';
-import { sql } from 'drizzle-orm';
 import type { DatabaseTx } from '../db/client.js';
 import { outbox } from '../db/schema/pipeline.js';
 
@@ -16,13 +15,13 @@ export interface OrderEventPayload {
 /**
  * Records an event in the same transaction as the state change it announces: if the
  * transaction rolls back, the event never existed; if it commits, the relay will deliver it.
+ * The relay is woken at commit by the outbox table's insert trigger (NOTIFY shop_outbox).
  */
 export async function writeOutbox(tx: DatabaseTx, topic: OrderTopic, payload: OrderEventPayload): Promise<string> {
   // Chosen here, not by the database: the api's role may insert outbox rows but not read them.
   const messageId = randomUUID();
+  // The insert's own trigger (migration 0012) wakes the relay at commit: no second round trip.
   await tx.insert(outbox).values({ messageId, topic, payload });
-  // Wakes the relay at commit (NOTIFY is transactional); polling covers a missed wake-up.
-  await tx.execute(sql`select pg_notify('shop_outbox', '')`);
   return messageId;
 }
 
@@ -34,6 +33,5 @@ export async function writeMailRequest(tx: DatabaseTx, request: Omit<MailRequest
   const requestId = randomUUID();
   const payload: MailRequest = { requestId, ...request };
   await tx.insert(outbox).values({ messageId: requestId, topic: MAIL_REQUESTED_TOPIC, payload });
-  await tx.execute(sql`select pg_notify('shop_outbox', '')`);
   return requestId;
 }

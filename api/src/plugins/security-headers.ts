@@ -1,7 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type HelmetOptions, helmetHeaders } from '@shop/shared/security-headers';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import helmet, { type HelmetOptions } from 'helmet';
+
+export { helmetHeaders };
 
 export const CSP_REPORT_PATH = '/api/csp-reports';
 
@@ -47,25 +48,6 @@ export const HELMET_OPTIONS: Readonly<HelmetOptions> = {
   // require-corp would block Stripe's cross-origin iframes.
   crossOriginEmbedderPolicy: false,
 };
-
-/** The headers helmet's middleware sets for these options, lower-cased, computed once. */
-export function helmetHeaders(options: Readonly<HelmetOptions>): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const recorder = {
-    setHeader(name: string, value: string | number | readonly string[]) {
-      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-    },
-    removeHeader(name: string) {
-      delete headers[name.toLowerCase()];
-    },
-  };
-  let failure: unknown;
-  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
-    failure = err;
-  });
-  if (failure) throw failure;
-  return headers;
-}
 
 /**
  * Every security header of every answer. @fastify/helmet 13 calls `helmet(options)` again on

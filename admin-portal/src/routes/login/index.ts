@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { type CodeOutcome, checkCode, startEnrolment, totpState } from '../../auth/totp.js';
+import { hasSecurityKey } from '../../auth/webauthn.js';
 import { AccountInactive, AlreadyEnrolled, CodeInvalid, CodeReplayed, Locked, NotEnrolled } from '../../errors.js';
 import { html, layout, SafeHtml } from '../../views/html.js';
+import { WEBAUTHN_SCRIPT } from '../webauthn/index.js';
 import { CodeForm, CsrfOnlyForm } from './schemas.js';
 
 export interface LoginOptions {
@@ -62,6 +64,16 @@ export async function loginRoutes(app: FastifyInstance, opts: LoginOptions) {
       layout(
         { title: 'Log in' },
         html`<p>Signed by certificate as <strong>${request.staff?.handle}</strong>.</p>
+${
+  (await hasSecurityKey(db, request.staff?.id ?? ''))
+    ? html`<form id="webauthn-login" method="post" action="/webauthn/authentication/verify">
+<input type="hidden" name="_csrf" value="${csrf}">
+<button type="submit">Use your security key</button></form>
+<p id="webauthn-status" role="status"></p>
+${WEBAUTHN_SCRIPT}
+<p>Or:</p>`
+    : ''
+}
 ${codeForm('/login', csrf, 'Code from your authenticator app')}`,
       ),
     );

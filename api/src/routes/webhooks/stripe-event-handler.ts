@@ -142,22 +142,75 @@ async function onUnusable(ctx: Ctx, lookup: Exclude<IntentLookup, { kind: 'found
  * go; what the shopper added after checking out (another product, or more of one) stays.
  */
 async function removePaidLines(ctx: Ctx, orderId: string, userId: string): Promise<void> {
-  const [cart] = await ctx.tx.select({ id: carts.id }).from(carts).where(eq(carts.userId, userId));
+  // Finding the cart and marking it changed is one statement (the same now() as before: the
+  // transaction's). Its row lock comes first: every cart change takes that lock before it
+  // touches a line (routes/cart/cart-service.ts), so the next statement reads lines no one
+  // else is changing, and may delete and decrement them at once (disjoint rows: a paid
+  // quantity at least the line's goes, a smaller one is subtracted).
+  const [cart] = await ctx.tx
+    .update(carts)
+    .set({ updatedAt: sql`now()` })
+    .where(eq(carts.userId, userId))
+    .returning({ id: carts.id });
   if (!cart) return;
   await ctx.tx.execute(sql`
-    delete from ${cartItems} c using ${orderItems} o
-    where c.cart_id = ${cart.id} and o.order_id = ${orderId}
-      and o.product_id = c.product_id and c.quantity <= o.quantity`);
-  await ctx.tx.execute(sql`
+    with gone as (
+      delete from ${cartItems} c using ${orderItems} o
+      where c.cart_id = ${cart.id} and o.order_id = ${orderId}
+        and o.product_id = c.product_id and c.quantity <= o.quantity
+    )
     update ${cartItems} c set quantity = c.quantity - o.quantity from ${orderItems} o
-    where c.cart_id = ${cart.id} and o.order_id = ${orderId} and o.product_id = c.product_id`);
-  await ctx.tx.update(carts).set({ updatedAt: sql`now()` }).where(eq(carts.id, cart.id));
+    where c.cart_id = ${cart.id} and o.order_id = ${orderId}
+      and o.product_id = c.product_id and c.quantity > o.quantity`);
+}
+
+/**
+ * The usual case in one statement: the order this intent was opened for, still open, whose
+ * total and currency are what the intent received, is marked paid and its row locked. No row
+ * means one of those did not hold; the caller then locks and reads the order to say which.
+ * The status, amount and currency guards are re-checked on the row's latest version if a
+ * concurrent transaction changed it, as the lock-then-update path would see it.
+ */
+async function payIfMatching(ctx: Ctx, intent: StripePaymentIntent) {
+  const orderId = intent.metadata.order_id;
+  if (typeof orderId !== 'string' || !UUID.test(orderId)) return undefined;
+  const card = cardOf(intent);
+  const [paid] = await ctx.tx
+    .update(orders)
+    .set({ status: 'paid', paidAt: sql`now()`, cardBrand: card?.brand ?? null, cardLast4: card?.last4 ?? null })
+    .where(
+      and(
+        eq(orders.id, orderId),
+        eq(orders.paymentIntentId, intent.id),
+        inArray(orders.status, [...OPEN_STATUSES]),
+        eq(orders.totalMinor, intent.amount_received),
+        sql`lower(${orders.currency}) = ${intent.currency}`,
+      ),
+    )
+    .returning({ id: orders.id, userId: orders.userId, totalMinor: orders.totalMinor, currency: orders.currency });
+  return paid;
+}
+
+async function recordPaid(
+  ctx: Ctx,
+  order: { id: string; userId: string; totalMinor: number; currency: string },
+): Promise<EventOutcome> {
+  await removePaidLines(ctx, order.id, order.userId);
+  await writeOutbox(ctx.tx, 'order.paid', {
+    orderId: order.id,
+    amountMinor: order.totalMinor,
+    currency: order.currency,
+  });
+  ctx.log.info({ orderId: order.id }, 'order paid');
+  return 'applied';
 }
 
 async function onSucceeded(ctx: Ctx, lookup: IntentLookup): Promise<EventOutcome> {
   if (lookup.kind !== 'found') return onUnusable(ctx, lookup, true);
   const { intent } = lookup;
   if (intent.status !== 'succeeded') return 'ignored';
+  const paid = await payIfMatching(ctx, intent);
+  if (paid) return recordPaid(ctx, paid);
   const order = await lockOrder(ctx, intent.metadata.order_id, intent.id);
   if (!order) {
     return flag(ctx, 'unknown_order', {
@@ -194,14 +247,7 @@ async function onSucceeded(ctx: Ctx, lookup: IntentLookup): Promise<EventOutcome
     .where(and(eq(orders.id, order.id), inArray(orders.status, [...OPEN_STATUSES])))
     .returning({ id: orders.id });
   if (changed.length === 0) return 'ignored';
-  await removePaidLines(ctx, order.id, order.userId);
-  await writeOutbox(ctx.tx, 'order.paid', {
-    orderId: order.id,
-    amountMinor: order.totalMinor,
-    currency: order.currency,
-  });
-  ctx.log.info({ orderId: order.id }, 'order paid');
-  return 'applied';
+  return recordPaid(ctx, order);
 }
 
 async function onFailed(ctx: Ctx, lookup: IntentLookup): Promise<EventOutcome> {
@@ -209,14 +255,15 @@ async function onFailed(ctx: Ctx, lookup: IntentLookup): Promise<EventOutcome> {
   const { intent } = lookup;
   // A later attempt may already have succeeded: the stale failure must not undo it.
   if (intent.status === 'succeeded' || intent.status === 'processing') return 'ignored';
-  const order = await lockOrder(ctx, intent.metadata.order_id, intent.id);
-  if (!order) return 'ignored';
-  const changed = await ctx.tx
+  const orderId = intent.metadata.order_id;
+  if (typeof orderId !== 'string' || !UUID.test(orderId)) return 'ignored';
+  // Lock and change in one statement: only the order this intent was opened for, still pending.
+  const [order] = await ctx.tx
     .update(orders)
     .set({ status: 'payment_failed' })
-    .where(and(eq(orders.id, order.id), eq(orders.status, 'pending_payment')))
+    .where(and(eq(orders.id, orderId), eq(orders.paymentIntentId, intent.id), eq(orders.status, 'pending_payment')))
     .returning({ id: orders.id });
-  if (changed.length === 0) return 'ignored';
+  if (!order) return 'ignored';
   await writeOutbox(ctx.tx, 'order.payment_failed', { orderId: order.id });
   return 'applied';
 }

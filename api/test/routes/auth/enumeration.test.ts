@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { ARGON2_OPTIONS } from '../../../src/routes/auth/password.js';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../../helper.js';
@@ -35,7 +34,7 @@ describe('[C-009] no user enumeration at login (ASVS 2.2.x / 6.3.x)', () => {
     });
   });
 
-  it('takes similar time for an unknown email and a wrong password (a dummy argon2id hash is verified)', async (t) => {
+  it('spends similar work on an unknown email and a wrong password (a dummy argon2id hash is verified)', async (t) => {
     const { client } = await buildTestApp(t, {
       env: { TRUSTED_PROXIES: '10.0.0.1', RATE_LIMIT_LOGIN_ACCOUNT_MAX: '100' },
     });
@@ -45,7 +44,9 @@ describe('[C-009] no user enumeration at login (ASVS 2.2.x / 6.3.x)', () => {
     let n = 0;
     const attempt = async (who: string) => {
       n += 1;
-      const started = performance.now();
+      // CPU time, not wall time: argon2id's work shows in it on a loaded machine too, where a
+      // wall clock measures the scheduler (the process's CPU includes libuv's argon2 threads).
+      const started = process.cpuUsage();
       const res = await c.request({
         method: 'POST',
         url: '/api/auth/login',
@@ -53,7 +54,8 @@ describe('[C-009] no user enumeration at login (ASVS 2.2.x / 6.3.x)', () => {
         payload: { email: who, password: 'not the password at all' },
       });
       assert.equal(res.statusCode, 401);
-      return performance.now() - started;
+      const used = process.cpuUsage(started);
+      return used.user + used.system;
     };
     await attempt(uniqueEmail('warmup'));
     const known: number[] = [];
@@ -63,8 +65,8 @@ describe('[C-009] no user enumeration at login (ASVS 2.2.x / 6.3.x)', () => {
       unknown.push(await attempt(uniqueEmail('nobody')));
     }
     const ratio = median(unknown) / median(known);
-    // Without the dummy verification an unknown email answers in ~1 ms against tens of ms.
-    assert.ok(ratio > 0.6 && ratio < 1.6, `unknown/known median time ratio ${ratio.toFixed(2)}`);
+    // Without the dummy verification an unknown email costs ~1 ms of CPU against tens of ms.
+    assert.ok(ratio > 0.5 && ratio < 2, `unknown/known median CPU time ratio ${ratio.toFixed(2)}`);
   });
 
   it('hashes passwords with argon2id at the OWASP parameters (m=19456 KiB, t=2, p=1)', async (t) => {
