@@ -39,7 +39,7 @@ export class RedisSessionStore implements SessionStore {
     }
     const index = this.userKey(data.userId);
     // One MULTI: a session is never saved without its index entry. The index lives as long as
-    // its longest session (NX sets a first expiry, GT only ever extends it); ids of sessions
+    // its longest session (NX sets a first expiry, GT only ever extends it; both need Redis 7.0, which compose runs); ids of sessions
     // that ended before it expires are harmless (deleting a missing key is a no-op).
     await this.guard(() =>
       this.redis

@@ -26,12 +26,16 @@ export interface StorefrontStackOptions {
   payments: boolean;
   /** Environment overrides for the api. */
   env?: Record<string, string>;
+  /** false: no test tokenizer client; the api builds its own from TOKENIZER_* in `env` (a real tokenizer). */
+  fakePii?: boolean;
 }
 
 export interface StorefrontApp {
   app: FastifyInstance;
   /** Owner connection, for inspecting rows. */
   db: Database;
+  /** The owner URL of the stack's database (another service of the test connects to it). */
+  ownerUrl: string;
   logs: LogCapture;
   stripe: StripeDouble | undefined;
 }
@@ -73,8 +77,9 @@ export async function buildStorefrontApp(
   });
   const logs = new LogCapture();
   // The tokenizer runs as its own mTLS service (tested in vault-tokenizer/); the shop's
-  // browser tests use the api's test tokenizer client, which keeps no readable value.
-  const app = await buildApp(config, { logStream: logs, pii: new FakePii() });
+  // browser tests use the api's test tokenizer client, which keeps no readable value, unless
+  // a test starts a real tokenizer and passes `fakePii: false` with its TOKENIZER_* variables.
+  const app = await buildApp(config, { logStream: logs, ...(options.fakePii === false ? {} : { pii: new FakePii() }) });
   t.after(async () => {
     await app.close();
     await stripe?.stop();
@@ -82,7 +87,7 @@ export async function buildStorefrontApp(
     await deleteRedisPrefix(TEST_REDIS_URL, redisPrefix).catch(() => undefined);
     await database.drop();
   });
-  return { app, db: owner.db, logs, stripe };
+  return { app, db: owner.db, ownerUrl: database.url, logs, stripe };
 }
 
 /**

@@ -3,12 +3,12 @@
 // account). The mail's link is built from the api's mail request, as the order-worker builds it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { PasswordResetBody, PasswordResetConfirmBody } from '../../../api/src/routes/auth/schemas.js';
 import { PasswordConfirmationBody } from '../../../api/src/routes/me/schemas.js';
 import { mailedToken, mailRequests } from '../../../api/test/support/mail-requests.js';
 import { type StorefrontStack, startStorefrontStack } from '../../../api/test/support/storefront-stack.js';
+import { auditAccessibility } from '../support/axe.js';
 import { launchChromium, newContext } from '../support/browser.js';
 import { buildStorefront } from '../support/build-storefront.js';
 import { formLimits, schemaLimits } from '../support/schema-limits.js';
@@ -45,14 +45,7 @@ describe('account lifecycle in Chromium (issue 11)', () => {
   }
 
   const problems: string[] = [];
-  async function audit(page: Page, label: string) {
-    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-    for (const v of result.violations) {
-      if (v.impact === 'serious' || v.impact === 'critical') {
-        problems.push(`${label}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      }
-    }
-  }
+  const audit = (page: Page, label: string) => auditAccessibility(page, label, problems);
 
   it('asks a new shopper to verify, sends a new link on request, and verifies from the mailed link, which leaves the address bar at once and works once', async () => {
     const page = await freshPage();

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type StorefrontStack, startStorefrontStack } from '../../../api/test/support/storefront-stack.js';
+import { auditAccessibility } from '../support/axe.js';
 import { launchChromium, newContext } from '../support/browser.js';
 import { buildStorefront } from '../support/build-storefront.js';
 import {
@@ -165,14 +165,7 @@ describe('storefront in Chromium, payments configured', () => {
   it('shows no serious or critical axe-core violation on the main pages (WCAG 2.1 AA)', async () => {
     const { page } = await freshPage();
     const problems: string[] = [];
-    async function audit(label: string) {
-      const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-      for (const v of result.violations) {
-        if (v.impact === 'serious' || v.impact === 'critical') {
-          problems.push(`${label}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-        }
-      }
-    }
+    const audit = (label: string) => auditAccessibility(page, label, problems);
     await page.goto(`${stack.url}/`);
     await page.locator('.product-card').first().waitFor();
     await audit('catalogue');

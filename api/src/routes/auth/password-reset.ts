@@ -72,12 +72,13 @@ export default async function passwordResetRoutes(fastify: FastifyInstance): Pro
       schema: { body: PasswordResetConfirmBody, response: { 204: { type: 'null' }, ...errors } },
     },
     async (request, reply) => {
-      // Hashed before the transaction, so no row lock waits on argon2.
-      const passwordHash = await hashPassword(request.body.password);
       const userId = await app.db.transaction(async (tx) => {
         const owner = await consumeOneTimeToken(tx, request.body.token, 'password_reset');
         // A token outliving its account (deletion requested since) opens nothing.
         if ((await activePasswordHash(tx, owner)) === null) throw new AccountTokenInvalidError();
+        // Hashed only for a token that holds: a forged one costs no argon2 work. The token's
+        // row stays locked meanwhile, so the same link used twice at once waits, then fails.
+        const passwordHash = await hashPassword(request.body.password);
         await tx
           .update(users)
           // The mailed link proves the mailbox as the verification link does.

@@ -117,6 +117,26 @@ describe('email verification at signup (issue 11; ASVS 2.5.x, PCI DSS v4.0.1 8.3
     assert.equal(user?.emailVerifiedAt, null);
   });
 
+  it('limits token guesses per client: the 11th verify-email or reset confirm in a minute answers 429 rate_limited (ASVS 2.2.1)', async (t) => {
+    const { client } = await buildTestApp(t);
+    for (const [url, payload] of [
+      ['/api/auth/verify-email', () => ({ token: randomBytes(32).toString('base64url') })],
+      [
+        '/api/auth/password-reset/confirm',
+        () => ({ token: randomBytes(32).toString('base64url'), password: 'a long enough passphrase' }),
+      ],
+    ] as const) {
+      const guesser = client();
+      for (let i = 0; i < 10; i++) {
+        const res = await guesser.request({ method: 'POST', url, payload: payload() });
+        assert.equal(res.json().error.code, 'account_token_invalid');
+      }
+      const eleventh = await guesser.request({ method: 'POST', url, payload: payload() });
+      assert.equal(eleventh.statusCode, 429, url);
+      assert.equal(eleventh.json().error.code, 'rate_limited');
+    }
+  });
+
   it('refuses an oversized body with 413 body_too_large', async (t) => {
     const { client } = await buildTestApp(t);
     const res = await client().request({
