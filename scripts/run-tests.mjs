@@ -48,7 +48,7 @@ const files = workspaces
   .sort();
 
 // The deployment test (deploy/test/stack.ts): the whole compose.yaml in a Docker engine, run
-// after the suite and alone (it builds images and brings the stack up). Without an engine it
+// before the suite and alone (it builds images and brings the stack up). Without an engine it
 // fails, naming the fix (.ci/run installs and starts one). A filter selects it like any file.
 const DEPLOY_TEST = join('deploy', 'test', 'stack.ts');
 const runDeploy = filters.length === 0 || filters.some((x) => DEPLOY_TEST.includes(x));
@@ -61,6 +61,28 @@ if (files.length === 0 && !runDeploy) {
 const resultsFile = join(root, '.tmp', 'test-results.jsonl');
 mkdirSync(dirname(resultsFile), { recursive: true });
 rmSync(resultsFile, { force: true });
+
+// First, on a quiet machine; the suite's own summary then closes the output (CI counts it).
+const deployResults = join(root, '.tmp', 'deploy-results.jsonl');
+rmSync(deployResults, { force: true });
+let deploy = { status: 0 };
+if (runDeploy) {
+  deploy = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=1',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${join(root, 'scripts', 'lib', 'results-reporter.mjs')}`,
+      `--test-reporter-destination=${deployResults}`,
+      join(root, DEPLOY_TEST),
+    ],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  );
+}
 
 const result =
   files.length === 0
@@ -81,27 +103,7 @@ const result =
         { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
       );
 
-let deploy = { status: 0 };
-if (runDeploy) {
-  const deployResults = join(root, '.tmp', 'deploy-results.jsonl');
-  rmSync(deployResults, { force: true });
-  deploy = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--test',
-      '--test-concurrency=1',
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      `--test-reporter=${join(root, 'scripts', 'lib', 'results-reporter.mjs')}`,
-      `--test-reporter-destination=${deployResults}`,
-      join(root, DEPLOY_TEST),
-    ],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
-  );
-  if (existsSync(deployResults)) appendFileSync(resultsFile, readFileSync(deployResults));
-}
+if (existsSync(deployResults)) appendFileSync(resultsFile, readFileSync(deployResults));
 
 // A filtered run checks the model statically only: most evidence did not run.
 const checks = spawnSync(
