@@ -7,6 +7,8 @@
  *     saturated throughput (the target);
  *   - key-provider calls per 10,000 values (the provider is wrapped in a counter).
  * Targets: >= 20,000 fields/s; paced p99 detokenize <= 10 ms; <= 10 provider calls per 10,000 values.
+ * When the tokenize or the paced target is missed (or BENCH_PROFILE=1), that phase runs once more
+ * with the server's CPU profiler on, after the measured phases, and its profile is summarised.
  * The tokenizer runs as a bundle (scripts/build.mjs --bench) under plain node, as production does.
  * The tokenizer runs in a child process on a spare port with throwaway certificates, on a
  * fresh database of the shared PostgreSQL (dropped at the end).
@@ -22,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { DevCertificateAuthority } from '@shop/shared/mtls';
 import { createTestDatabase } from '@shop/shared/test-harness';
 import { benchBundle, childExecArgv } from './support/bundles.js';
+import { type CpuProfile, type Profilable, profileWhile, wantProfile } from './support/cpu-profile.js';
 import { percentileOfSorted } from './support/stats.js';
 
 const SERVER = fileURLToPath(new URL('./support/tokenizer-server.ts', import.meta.url));
@@ -157,7 +160,7 @@ class PhaseProbe {
     this.loop.reset();
     this.loop.enable();
   }
-  async stop(calls: number): Promise<string> {
+  async stop(calls: number): Promise<{ where: string; serverCpuPerCall: number }> {
     this.loop.disable();
     const client = process.cpuUsage(this.cpu);
     const server = await ask<ServerPhase>(this.child, 'phase');
@@ -168,13 +171,13 @@ class PhaseProbe {
         return `${name} x${sorted.length} p50 ${percentileOfSorted(sorted, 50).toFixed(2)} p99 ${percentileOfSorted(sorted, 99).toFixed(2)} ms`;
       })
       .join(', ');
-    return (
+    const where =
       `server CPU ${(server.cpuMicros / calls).toFixed(0)} µs/call, handling p50 ${percentileOfSorted(handled, 50).toFixed(2)} ms ` +
       `p99 ${percentileOfSorted(handled, 99).toFixed(2)} ms, event loop delay p99 ${server.loopDelayP99Ms.toFixed(1)} ms ` +
       `(max ${server.loopDelayMaxMs.toFixed(1)}) | load generator CPU ${((client.user + client.system) / calls).toFixed(0)} µs/call, ` +
       `event loop delay p99 ${(this.loop.percentile(99) / 1e6).toFixed(1)} ms (max ${(this.loop.max / 1e6).toFixed(1)})` +
-      `\n    statements: ${statements}`
-    );
+      `\n    statements: ${statements}`;
+    return { where, serverCpuPerCall: server.cpuMicros / calls };
   }
 }
 
@@ -224,18 +227,21 @@ export default async function run(): Promise<void> {
     for (let i = 0; i < 3; i++) await tokenizeBatch(); // warm-up: JIT, pool, first keys
     // Provider calls are counted from the server's start, warm-up (first KEK) included.
     const warmupValues = 3 * BATCH + DETOKENIZE_CALLERS * 5;
-    let fields = 0;
-    const started = Date.now();
-    const until = started + TOKENIZE_SECONDS * 1000;
-    await Promise.all(
-      Array.from({ length: TOKENIZE_CONCURRENCY }, async () => {
-        while (Date.now() < until) {
-          await tokenizeBatch();
-          fields += BATCH;
-        }
-      }),
-    );
-    const tokenizeSeconds = (Date.now() - started) / 1000;
+    const tokenizeFor = async (seconds: number) => {
+      let fields = 0;
+      const started = Date.now();
+      const until = started + seconds * 1000;
+      await Promise.all(
+        Array.from({ length: TOKENIZE_CONCURRENCY }, async () => {
+          while (Date.now() < until) {
+            await tokenizeBatch();
+            fields += BATCH;
+          }
+        }),
+      );
+      return { fields, seconds: (Date.now() - started) / 1000 };
+    };
+    const { fields, seconds: tokenizeSeconds } = await tokenizeFor(TOKENIZE_SECONDS);
     const fieldsPerS = fields / tokenizeSeconds;
 
     // 2. Single detokenize, 64 concurrent callers (one mTLS connection each), random tokens of many subjects.
@@ -271,48 +277,101 @@ export default async function run(): Promise<void> {
       }),
     );
     latencies.sort((a, b) => a - b);
-    const saturatedWhere = await probe.stop(detokenized);
+    const saturated = await probe.stop(detokenized);
 
     // 2b. The same 64 callers, paced (open loop) at half the saturated throughput between them,
     // timed from when the call was due (so a slow answer is not hidden by the caller waiting).
     const saturatedPerS = detokenized / DETOKENIZE_SECONDS;
     const pacedPerCaller = (saturatedPerS * PACED_SHARE) / DETOKENIZE_CALLERS;
-    const paced: number[] = [];
-    const sentLate: number[] = [];
-    let pacedCalls = 0;
+    const pacedRun = async () => {
+      const paced: number[] = [];
+      const sentLate: number[] = [];
+      let calls = 0;
+      const pacedUntil = Date.now() + PACED_SECONDS * 1000;
+      await Promise.all(
+        workerAgents.map(async (a, n) => {
+          const interval = 1000 / pacedPerCaller;
+          let due = Date.now() + (n * interval) / DETOKENIZE_CALLERS;
+          const pending: Promise<void>[] = [];
+          while (due < pacedUntil) {
+            const wait = due - Date.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            const scheduled = due;
+            // How late the load generator itself sent the call (its own event loop, or the core it
+            // waited for): part of the figure from the due time, and not the tokenizer's doing.
+            sentLate.push(Math.max(0, Date.now() - scheduled));
+            const token = tokens[Math.floor(Math.random() * tokens.length)];
+            pending.push(
+              post(port, a, '/v1/detokenize', { items: [{ token, field: 'email' }] }).then((res) => {
+                if (res.status !== 200) throw new Error(`detokenize answered ${res.status}`);
+                paced.push(Date.now() - scheduled);
+                calls++;
+              }),
+            );
+            due += interval;
+          }
+          await Promise.all(pending);
+        }),
+      );
+      paced.sort((a, b) => a - b);
+      sentLate.sort((a, b) => a - b);
+      return { paced, sentLate, calls };
+    };
     await probe.start();
-    const pacedUntil = Date.now() + PACED_SECONDS * 1000;
-    await Promise.all(
-      workerAgents.map(async (a, n) => {
-        const interval = 1000 / pacedPerCaller;
-        let due = Date.now() + (n * interval) / DETOKENIZE_CALLERS;
-        const pending: Promise<void>[] = [];
-        while (due < pacedUntil) {
-          const wait = due - Date.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          const scheduled = due;
-          // How late the load generator itself sent the call (its own event loop, or the core it
-          // waited for): part of the figure from the due time, and not the tokenizer's doing.
-          sentLate.push(Math.max(0, Date.now() - scheduled));
-          const token = tokens[Math.floor(Math.random() * tokens.length)];
-          pending.push(
-            post(port, a, '/v1/detokenize', { items: [{ token, field: 'email' }] }).then((res) => {
-              if (res.status !== 200) throw new Error(`detokenize answered ${res.status}`);
-              paced.push(Date.now() - scheduled);
-              pacedCalls++;
-            }),
-          );
-          due += interval;
-        }
-        await Promise.all(pending);
-      }),
-    );
-    paced.sort((a, b) => a - b);
-    sentLate.sort((a, b) => a - b);
-    const pacedWhere = await probe.stop(pacedCalls);
+    const { paced, sentLate, calls: pacedCalls } = await pacedRun();
+    const pacedProbe = await probe.stop(pacedCalls);
     const after = await ask<{ keyCalls: number }>(child, 'counts');
     const values = warmupValues + fields + detokenized + pacedCalls;
     const callsPer10k = (after.keyCalls / values) * 10_000;
+    const pacedP99 = percentileOfSorted(paced, 99);
+
+    // 2c. Where a missed target's time goes: its phase once more, with the server's sampling
+    // profiler on, after the measured phases (the profiler's cost stays out of their figures);
+    // the provider calls were counted above, before these values.
+    const profiler: Profilable = {
+      name: 'tokenizer',
+      start: () => ask(child, 'profile-start'),
+      stop: async () => (await ask<{ profile: CpuProfile }>(child, 'profile-stop')).profile,
+    };
+    const tokenizeProfileLines: string[] = [];
+    if (wantProfile(fieldsPerS < TARGET_FIELDS_PER_S)) {
+      const phase = await profileWhile(
+        'tokenizer-batch',
+        [profiler],
+        () => tokenizeFor(TOKENIZE_SECONDS / 2),
+        (run) => ({ count: run.fields, unit: 'field' }),
+      );
+      const profiledRate = phase.result.fields / phase.result.seconds;
+      tokenizeProfileLines.push(
+        `  batch tokenize, profiled (after the measured phases and not in their figures; V8 sampling profiler every 1 ms in the server): ` +
+          `${profiledRate.toFixed(0)} fields/s (${profiledRate >= fieldsPerS ? '+' : ''}${((profiledRate / fieldsPerS - 1) * 100).toFixed(0)}% on the measured rate: the profiler's cost, with the run-to-run noise)`,
+        ...phase.report.map((l) => `    ${l}`),
+      );
+    }
+    const profileLines: string[] = [];
+    if (wantProfile(pacedP99 > TARGET_P99_MS)) {
+      const phase = await profileWhile(
+        'tokenizer-paced',
+        [profiler],
+        async () => {
+          await probe.start();
+          const run = await pacedRun();
+          return { ...run, probe: await probe.stop(run.calls) };
+        },
+        (run) => ({ count: run.calls, unit: 'call' }),
+      );
+      const p99 = percentileOfSorted(phase.result.paced, 99);
+      const overhead = phase.result.probe.serverCpuPerCall / pacedProbe.serverCpuPerCall - 1;
+      profileLines.push(
+        `  detokenize paced, profiled (after the measured phases and not in their figures; V8 sampling profiler every 1 ms in the server): ` +
+          `${(phase.result.calls / PACED_SECONDS).toFixed(0)}/s served, p50 ${percentileOfSorted(phase.result.paced, 50).toFixed(2)} ms, ` +
+          `p99 ${p99.toFixed(2)} ms (${p99 >= pacedP99 ? '+' : ''}${(p99 - pacedP99).toFixed(2)} ms on the measured p99); ` +
+          `server CPU per call ${overhead >= 0 ? '+' : ''}${(overhead * 100).toFixed(0)}% on the measured paced phase ` +
+          `(the profiler's cost, with the run-to-run noise)`,
+        `    where the time went: ${phase.result.probe.where}`,
+        ...phase.report.map((l) => `    ${l}`),
+      );
+    }
 
     // 3. The limit, in this process, after the server has stopped competing for the cores.
     const exited = new Promise((r) => child.once('exit', r));
@@ -332,17 +391,18 @@ export default async function run(): Promise<void> {
     console.log(
       `  batch tokenize:   ${fieldsPerS.toFixed(0)} fields/s = ${(fieldsPerS / TARGET_FIELDS_PER_S).toFixed(2)}x the target  | limit ${limit.fieldsPerS.toFixed(0)} fields/s  | ratio to the limit ${(fieldsPerS / limit.fieldsPerS).toFixed(3)}  | target >= ${TARGET_FIELDS_PER_S}: ${verdict(fieldsPerS >= TARGET_FIELDS_PER_S)}`,
     );
+    for (const line of tokenizeProfileLines) console.log(line);
     console.log(
       `  detokenize x${DETOKENIZE_CALLERS} back to back (saturation, context):  p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (${detokenized} calls, ${saturatedPerS.toFixed(0)}/s; the p99 is queueing)  | limit p50 ${(limit.p50 * 1000).toFixed(1)} µs, p99 ${(limit.p99 * 1000).toFixed(1)} µs`,
     );
-    console.log(`    where the time went: ${saturatedWhere}`);
-    const pacedP99 = percentileOfSorted(paced, 99);
+    console.log(`    where the time went: ${saturated.where}`);
     console.log(
       `  detokenize x${DETOKENIZE_CALLERS} paced at half the saturated throughput (${(pacedPerCaller * DETOKENIZE_CALLERS).toFixed(0)}/s offered, ${(pacedCalls / PACED_SECONDS).toFixed(0)}/s served): p50 ${percentileOfSorted(paced, 50).toFixed(2)} ms, p99 ${pacedP99.toFixed(2)} ms (from the due time) = ${(pacedP99 / TARGET_P99_MS).toFixed(2)}x the budget  | target p99 <= ${TARGET_P99_MS} ms: ${verdict(pacedP99 <= TARGET_P99_MS)}`,
     );
     console.log(
-      `    where the time went: ${pacedWhere}\n    the load generator sent calls late by p50 ${percentileOfSorted(sentLate, 50).toFixed(0)} ms, p99 ${percentileOfSorted(sentLate, 99).toFixed(0)} ms (included in the figure above)`,
+      `    where the time went: ${pacedProbe.where}\n    the load generator sent calls late by p50 ${percentileOfSorted(sentLate, 50).toFixed(0)} ms, p99 ${percentileOfSorted(sentLate, 99).toFixed(0)} ms (included in the figure above)`,
     );
+    for (const line of profileLines) console.log(line);
     console.log(
       `  key-provider calls (generate + unwrap + rewrap, from start): ${after.keyCalls} for ${values} values = ${callsPer10k.toFixed(2)} per 10,000 values = ${(callsPer10k / TARGET_CALLS_PER_10K).toFixed(2)}x the budget  | target <= ${TARGET_CALLS_PER_10K}: ${verdict(callsPer10k <= TARGET_CALLS_PER_10K)}`,
     );

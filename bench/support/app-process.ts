@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchBundle, childExecArgv } from './bundles.js';
+import type { CpuProfile, Profilable } from './cpu-profile.js';
 
 const SERVER = fileURLToPath(new URL('./products-server.ts', import.meta.url));
 
@@ -8,6 +9,8 @@ export interface AppProcess {
   url: string;
   /** CPU time (user + system, microseconds) the app process has used so far. */
   cpuMicros(): Promise<number>;
+  /** Its CPU profiler, for a profiled phase (bench/support/cpu-profile.ts), named `<mode> app`. */
+  profiler: Profilable;
   stop(): Promise<void>;
 }
 
@@ -31,18 +34,25 @@ export async function startAppProcess(mode: 'hardened' | 'bare', env: Record<str
       reject(new Error(`${mode} app exited with code ${code} before listening`));
     });
   });
+  /** Sends `request` and resolves with the field `key` of the next message that has it. */
+  const ask = <T>(request: string, key: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: unknown) => {
+        if (!m || typeof m !== 'object' || !(key in m)) return;
+        child.off('message', onMessage);
+        resolve((m as Record<string, T>)[key] as T);
+      };
+      child.on('message', onMessage);
+      if (!child.send(request)) reject(new Error(`${mode} app did not take the ${request} request`));
+    });
   return {
     url: `http://127.0.0.1:${port}`,
-    cpuMicros: () =>
-      new Promise<number>((resolve, reject) => {
-        const onMessage = (m: { cpuMicros?: number }) => {
-          if (typeof m.cpuMicros !== 'number') return;
-          child.off('message', onMessage);
-          resolve(m.cpuMicros);
-        };
-        child.on('message', onMessage);
-        if (!child.send('cpu')) reject(new Error(`${mode} app did not take the cpu request`));
-      }),
+    cpuMicros: () => ask<number>('cpu', 'cpuMicros'),
+    profiler: {
+      name: `${mode} app`,
+      start: () => ask('profile-start', 'profiling'),
+      stop: () => ask<CpuProfile>('profile-stop', 'profile'),
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -1,12 +1,15 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { benchBundle, childExecArgv } from './bundles.js';
+import type { CpuProfile, Profilable } from './cpu-profile.js';
 
 export interface Child {
   process: ChildProcess;
   /** The first message the child sent (its readiness report). */
   ready: Record<string, unknown>;
-  /** Sends `request` and resolves with the next message that has `key`. */
+  /** Sends `request` and resolves with the next message that has `key` (rejects if the child exits first). */
   ask<T>(request: string, key: string): Promise<T>;
+  /** Its CPU profiler, for a profiled phase (bench/support/cpu-profile.ts), named `what`. */
+  profiler: Profilable;
   /** SIGTERM (SIGKILL after 15 s) and waits for the exit. */
   stop(): Promise<void>;
 }
@@ -36,19 +39,30 @@ export async function forkChild(file: string, env: Record<string, string>, what:
       reject(new Error(`${what} exited with code ${code} before it was ready`));
     });
   });
+  const ask = <T>(request: string, key: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => {
+        child.off('message', onMessage);
+        reject(new Error(`${what} exited with code ${code} before answering ${request}`));
+      };
+      const onMessage = (m: unknown) => {
+        if (!m || typeof m !== 'object' || !(key in m)) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve((m as Record<string, T>)[key] as T);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      if (!child.send(request)) reject(new Error(`${what} did not take the ${request} request`));
+    });
   return {
     process: child,
     ready,
-    ask<T>(request: string, key: string) {
-      return new Promise<T>((resolve, reject) => {
-        const onMessage = (m: unknown) => {
-          if (!m || typeof m !== 'object' || !(key in m)) return;
-          child.off('message', onMessage);
-          resolve((m as Record<string, T>)[key] as T);
-        };
-        child.on('message', onMessage);
-        if (!child.send(request)) reject(new Error(`${what} did not take the ${request} request`));
-      });
+    ask,
+    profiler: {
+      name: what,
+      start: () => ask('profile-start', 'profiling'),
+      stop: () => ask<CpuProfile>('profile-stop', 'profile'),
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -6,12 +6,14 @@
  * their own queue (order-worker/test/mail/ covers them), and this bench measures fulfilment.
  * IPC: sends { prefetch, batchSize } when started; 'stats' -> { stats: { worker } }
  * (worker counts summed over every start); 'cpu' -> { cpuMicros }; 'pause' stops the worker
- * gracefully -> { paused }; 'resume' starts a new one -> { resumed }; SIGTERM stops and exits.
+ * gracefully -> { paused }; 'resume' starts a new one -> { resumed }; 'profile-start' and
+ * 'profile-stop' as profile-on-request.ts answers them; SIGTERM stops and exits.
  */
 import pino from 'pino';
 import { loadWorkerConfig } from '../../order-worker/src/config.js';
 import { workerLoggerOptions } from '../../order-worker/src/log-fields.js';
 import { type OrderWorker, startOrderWorker } from '../../order-worker/src/server.js';
+import { answerProfileRequests } from './profile-on-request.js';
 
 const config = loadWorkerConfig();
 // Info level as in production (one line per fulfilled order), written to /dev/null.
@@ -53,6 +55,7 @@ process.on('message', (m) => {
     process.send?.({ cpuMicros: user + system });
   }
 });
+answerProfileRequests();
 process.once('SIGTERM', () => {
   void (worker?.stop() ?? Promise.resolve()).then(() => process.exit(0));
 });

@@ -6,7 +6,7 @@
  * phase and 'phase' answers what the server saw since the mark (CPU time, requests, the time
  * each request spent from its parsed headers to its last byte written, and the event loop's
  * delay), so the bench can tell server time from queueing and from the rest of the machine;
- * exits on 'stop'.
+ * 'profile-start' and 'profile-stop' as profile-on-request.ts answers them; exits on 'stop'.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DevCertificateAuthority, mtlsServerOptions } from '@shop/shared/mtls';
@@ -15,6 +15,7 @@ import { buildApp } from '../../vault-tokenizer/src/app.js';
 import { migrate, openRuntimeDatabase } from '../../vault-tokenizer/src/db/database.js';
 import { CountingKeyProvider, LocalKeyProvider } from '../../vault-tokenizer/src/keys/index.js';
 import { loadPolicy } from '../../vault-tokenizer/src/policy/policy.js';
+import { answerProfileRequests } from './profile-on-request.js';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -69,6 +70,7 @@ app.server.on('request', (_req, res) => {
 const port = await freePort();
 await app.listen({ port, host: '127.0.0.1' });
 process.send?.({ port });
+answerProfileRequests();
 process.on('message', async (m) => {
   if (m === 'counts') process.send?.({ keyCalls: provider.keyCalls(), calls: provider.calls });
   if (m === 'mark') {
