@@ -329,7 +329,7 @@ export default async function run(): Promise<void> {
     // profiler on, after the measured phases (the profiler's cost stays out of their figures);
     // the provider calls were counted above, before these values.
     const profiler: Profilable = {
-      name: 'tokenizer',
+      name: 'server',
       start: () => ask(child, 'profile-start'),
       stop: async () => (await ask<{ profile: CpuProfile }>(child, 'profile-stop')).profile,
     };

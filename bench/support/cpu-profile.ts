@@ -282,10 +282,11 @@ export function formatProfileSummary(summary: ProfileSummary, top = 12, work?: P
   return lines;
 }
 
-/** Writes a profile under PROFILE_DIR as <name>-<time>.cpuprofile and returns its path relative to the repository. */
+/** Writes a profile under PROFILE_DIR as <name>-<time>.cpuprofile (name made file-safe) and returns its path relative to the repository. */
 export async function saveCpuProfile(name: string, profile: CpuProfile): Promise<string> {
   await mkdir(PROFILE_DIR, { recursive: true });
-  const file = join(PROFILE_DIR, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = join(PROFILE_DIR, `${name.replace(/[^\w.-]+/g, '-')}-${stamp}.cpuprofile`);
   await writeFile(file, JSON.stringify(profile));
   return relative(ROOT, file);
 }
