@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { loggerOptions } from '@shop/shared/logger';
+import { loggerOptions } from '@shop/shared/logger-options';
 import closeWithGrace from 'close-with-grace';
 import pino, { type Logger } from 'pino';
 import { Allowlist } from './allowlist.js';

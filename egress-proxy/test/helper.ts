@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
-import { loggerOptions } from '@shop/shared/logger';
+import { loggerOptions } from '@shop/shared/logger-options';
 import { DevCertificateAuthority } from '@shop/shared/mtls';
 import pino from 'pino';
 import { Allowlist } from '../src/allowlist.js';
