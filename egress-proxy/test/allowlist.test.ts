@@ -50,7 +50,7 @@ describe('Allowlist', () => {
     }
   });
 
-  it('refuses to build from a value that is not a list of host:port pairs', () => {
+  it('[C-052] refuses to build from a value that is not a list of host:port pairs (PCI DSS 1.3.2)', () => {
     assert.throws(() => new Allowlist('*.stripe.com:443'));
   });
 });

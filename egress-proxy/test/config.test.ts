@@ -36,7 +36,7 @@ describe('egress proxy configuration', () => {
     }
   });
 
-  it('takes a list of host:port pairs and has the documented defaults', () => {
+  it('[C-052] takes a list of host:port pairs and has the documented defaults (PCI DSS 1.3.2)', () => {
     const config = loadEgressConfig({ EGRESS_ALLOW: 'api.stripe.com:443,files.stripe.com:443,10.0.0.5:8443' });
     assert.equal(config.EGRESS_ALLOW, 'api.stripe.com:443,files.stripe.com:443,10.0.0.5:8443');
     assert.equal(config.EGRESS_HOST, '127.0.0.1');

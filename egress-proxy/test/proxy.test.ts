@@ -199,7 +199,7 @@ describe('egress proxy: tunnels to the allowlist only', () => {
     assert.deepEqual(line?.err, { type: 'Error', code: 'ECONNREFUSED' });
   });
 
-  it('[C-052] answers 504 when the upstream does not connect within the connect timeout', async (t) => {
+  it('[C-052] answers 504 when the upstream does not connect within the connect timeout (PCI DSS 1.3.2)', async (t) => {
     const pending: net.Socket[] = [];
     // A socket that never connects: what a silently dropping network looks like to net.connect.
     const connect = () => {
@@ -218,7 +218,7 @@ describe('egress proxy: tunnels to the allowlist only', () => {
     await eventually(() => assert.equal(proxy.openTunnels(), 0));
   });
 
-  it('[C-052] closes a tunnel once it has been idle for the idle timeout, and not while bytes flow', async (t) => {
+  it('[C-052] closes a tunnel once it has been idle for the idle timeout, and not while bytes flow (PCI DSS 1.3.2)', async (t) => {
     const upstream = await startEchoUpstream(t);
     const { port, logs } = await startTestProxy(t, { allow: `localhost:${upstream.port}`, idleTimeoutMs: 500 });
 
@@ -241,7 +241,7 @@ describe('egress proxy: tunnels to the allowlist only', () => {
     assert.equal(logs.events('egress.tunnel')[0]?.outcome, 'idle');
   });
 
-  it('[C-052] answers 503 past the tunnel limit and tunnels again once one has closed', async (t) => {
+  it('[C-052] answers 503 past the tunnel limit and tunnels again once one has closed (PCI DSS 1.3.2)', async (t) => {
     const upstream = await startEchoUpstream(t);
     const { port, proxy, logs } = await startTestProxy(t, { allow: `localhost:${upstream.port}`, maxTunnels: 2 });
     const target = `localhost:${upstream.port}`;
@@ -299,7 +299,7 @@ describe('egress proxy: tunnels to the allowlist only', () => {
     for (const line of logs.parsed()) assert.equal(line.droppedKeys, undefined, JSON.stringify(line));
   });
 
-  it('[C-052] close() cuts a tunnel still open after the grace period, logs it as shutdown, and takes no new connection', async (t) => {
+  it('[C-052] close() cuts a tunnel still open after the grace period, logs it as shutdown, and takes no new connection (PCI DSS 1.3.2)', async (t) => {
     const upstream = await startEchoUpstream(t);
     const { port, proxy, logs } = await startTestProxy(t, { allow: `localhost:${upstream.port}` });
 

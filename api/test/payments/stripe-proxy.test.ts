@@ -136,7 +136,7 @@ describe('the Stripe client through the egress proxy (STRIPE_PROXY_URL)', () => 
     }
   });
 
-  it('takes STRIPE_PROXY_URL only as http://host[:port], with no credentials, path or other scheme', () => {
+  it('[C-052] takes STRIPE_PROXY_URL only as http://host[:port], with no credentials, path or other scheme (PCI DSS 1.3.2)', () => {
     for (const value of [
       'https://egress-proxy:3128',
       'socks5://egress-proxy:1080',
