@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for the api, the order-worker and the vault-tokenizer (compose.yaml picks the
+# One image for the api, the order-worker, the vault-tokenizer and the egress-proxy (compose.yaml picks the
 # bundle with `command`). The runtime stage holds dist/ only: esbuild bundles, the
 # migrations and policy they read, the storefront build, and the one native package left
 # out of the bundles (dist/node_modules/@node-rs/argon2). No source, no dev dependencies.
@@ -16,6 +16,7 @@ COPY shared/package.json shared/
 COPY api/package.json api/
 COPY order-worker/package.json order-worker/
 COPY vault-tokenizer/package.json vault-tokenizer/
+COPY egress-proxy/package.json egress-proxy/
 COPY admin-portal/package.json admin-portal/
 COPY storefront/package.json storefront/
 # npm 11 runs no dependency install script unless package.json's allowScripts names it.

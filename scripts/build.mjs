@@ -4,6 +4,7 @@
 //   dist/api/drizzle/                           the api's migrations
 //   dist/api/migrate.js                         the api's one-shot migration job (compose: api-migrate)
 //   dist/vault-tokenizer/server.js              the tokenizer
+//   dist/egress-proxy/server.js                 the egress proxy (the only way out, to Stripe)
 //   dist/admin-portal/server.js, migrate.js     the admin portal and its migration job
 //   dist/admin-portal/{migrations,static}/      its migrations and stylesheet
 //   dist/vault-tokenizer/{migrations,policy}/   its migrations and access policy
@@ -27,6 +28,7 @@ export const BUNDLES = {
   api: ['server', 'migrate'],
   'order-worker': ['server'],
   'vault-tokenizer': ['server'],
+  'egress-proxy': ['server'],
   'admin-portal': ['server', 'migrate'],
 };
 

@@ -15,6 +15,7 @@ const workspaces = [
   'api',
   'order-worker',
   'vault-tokenizer',
+  'egress-proxy',
   'admin-portal',
   'storefront',
   'gateway',

@@ -6,7 +6,15 @@ import { fileURLToPath } from 'node:url';
 // npm run sbom [-- <folder>]: a CycloneDX SBOM (JSON) of each service's production dependency
 // tree, made from the installed node_modules by @cyclonedx/cyclonedx-npm (PCI DSS 6.3.2).
 const root = fileURLToPath(new URL('../../', import.meta.url));
-export const SBOM_WORKSPACES = ['api', 'order-worker', 'vault-tokenizer', 'shared', 'storefront', 'admin-portal'];
+export const SBOM_WORKSPACES = [
+  'api',
+  'order-worker',
+  'vault-tokenizer',
+  'egress-proxy',
+  'shared',
+  'storefront',
+  'admin-portal',
+];
 
 export function writeSbom(workspace: string, file: string): { ok: boolean; output: string } {
   const run = spawnSync(

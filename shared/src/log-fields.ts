@@ -243,6 +243,20 @@ export const LOG_FIELDS: Readonly<Record<string, FieldSpec>> = {
   reason: f.keyword(),
   peer: f.text(64),
   serial: f.keyword(),
+
+  // The egress proxy (egress-proxy/): where a tunnel went and how much it carried, never what.
+  /** A CONNECT target (`host:port`), or what a refused client sent in its place, bounded and masked. */
+  target: f.text(270),
+  /** The allowlist in force at start. */
+  allowed: f.list(f.keyword(), 50),
+  /** Bytes client → upstream and upstream → client through one tunnel. */
+  bytesUp: f.int(0),
+  bytesDown: f.int(0),
+  durationMs: f.int(0),
+  clientAddress: f.text(64),
+  /** The HTTP method of a refused request (anything but CONNECT). */
+  method: f.keyword(),
+  tunnels: f.int(0),
 };
 
 /**

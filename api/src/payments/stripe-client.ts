@@ -1,3 +1,4 @@
+import { HttpsProxyAgent } from 'https-proxy-agent';
 import Stripe from 'stripe';
 import type { PaymentsConfig } from './payments-config.js';
 
@@ -19,6 +20,12 @@ export function createStripeClient(config: PaymentsConfig): Stripe | null {
     ...(config.STRIPE_API_HOST ? { host: config.STRIPE_API_HOST } : {}),
     ...(config.STRIPE_API_PORT ? { port: config.STRIPE_API_PORT } : {}),
     ...(config.STRIPE_API_PROTOCOL ? { protocol: config.STRIPE_API_PROTOCOL } : {}),
+    // Through the egress proxy: one CONNECT per request to STRIPE_API_HOST:PORT (api.stripe.com:443),
+    // then TLS to Stripe over the tunnel, the certificate checked against Stripe's name as without
+    // a proxy. No keep-alive: a tunnel lives for one call, so none sits idle to be cut by the
+    // proxy's idle timeout under a request (payment calls are few; the handshake is cheap next
+    // to Stripe's own latency).
+    ...(config.STRIPE_PROXY_URL ? { httpAgent: new HttpsProxyAgent(config.STRIPE_PROXY_URL) } : {}),
   });
 }
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { STRIPE_API_VERSION } from '../../src/payments/stripe-client.js';
@@ -22,6 +23,8 @@ import { STRIPE_API_VERSION } from '../../src/payments/stripe-client.js';
  *   and the intent in the error, as Stripe does;
  * - `amount_received` is what was captured, which is not always `amount` (partial capture).
  * Webhooks it emits are signed with the official library, so the api's verification is real.
+ * It speaks plain HTTP on 127.0.0.1 by default; with `tls` (a certificate and key, e.g. from the
+ * development CA) it speaks HTTPS only, as Stripe does, under the name `host` gives.
  */
 
 type Params = Record<string, unknown>;
@@ -178,6 +181,13 @@ function checkAmount(value: unknown, currency: string, param = 'amount'): number
   return amount;
 }
 
+export interface StripeDoubleOptions {
+  /** Serve HTTPS with this certificate and key (whoever calls must trust its CA). */
+  tls?: { cert: Buffer | string; key: Buffer | string };
+  /** The name the api is told to call (STRIPE_API_HOST); it listens on 127.0.0.1 either way. */
+  host?: string;
+}
+
 export class StripeDouble {
   readonly secretKey = `sk_test_double${randomBytes(8).toString('hex')}`;
   readonly publishableKey = `pk_test_double${randomBytes(8).toString('hex')}`;
@@ -191,12 +201,14 @@ export class StripeDouble {
   /** While set, answers wait for it: Stripe's latency, held as long as a test needs. */
   gate: Promise<void> | undefined;
   port = 0;
-  private server: http.Server | undefined;
+  private server: http.Server | https.Server | undefined;
   private idempotency = new Map<string, { fingerprint: string; status: number; body: unknown }>();
   private readonly signer = new Stripe('sk_test_signer', { apiVersion: STRIPE_API_VERSION });
 
+  constructor(private readonly options: StripeDoubleOptions = {}) {}
+
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', async () => {
@@ -210,7 +222,8 @@ export class StripeDouble {
         res.writeHead(status, { 'content-type': 'application/json', 'request-id': id('req') });
         res.end(JSON.stringify(body));
       });
-    });
+    };
+    this.server = this.options.tls ? https.createServer(this.options.tls, handler) : http.createServer(handler);
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', () => resolve()));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
@@ -227,9 +240,9 @@ export class StripeDouble {
       STRIPE_SECRET_KEY: this.secretKey,
       STRIPE_PUBLISHABLE_KEY: this.publishableKey,
       STRIPE_WEBHOOK_SECRET: this.webhookSecret,
-      STRIPE_API_HOST: '127.0.0.1',
+      STRIPE_API_HOST: this.options.host ?? '127.0.0.1',
       STRIPE_API_PORT: String(this.port),
-      STRIPE_API_PROTOCOL: 'http',
+      STRIPE_API_PROTOCOL: this.options.tls ? 'https' : 'http',
     };
   }
 
