@@ -29,10 +29,8 @@ export interface IssuedStaffCertificate {
 
 /**
  * Issues a short-lived certificate naming one person (issue 10, item 2; PCI DSS v4.0.1 8.2.1)
- * and registers its serial and fingerprint for that person. Roles are not in the certificate:
- * they are granted in the portal, by a second person's approval. `bootstrapAdmin` grants the
- * admin role directly, only while fewer than two hold it (the first two admins have no one to
- * approve them; with one, the two-person rule could never grant anything).
+ * and registers it for that person (`registerStaffCertificate`). Roles are not in the
+ * certificate: they are granted in the portal, by a second person's approval.
  */
 export async function issueStaffCertificate(
   ca: DevCertificateAuthority,
@@ -43,50 +41,17 @@ export async function issueStaffCertificate(
   const days = opts.days ?? DEFAULT_DAYS;
   if (!Number.isInteger(days) || days < 1 || days > 90) throw new Error('days must be between 1 and 90');
   const issued = await ca.issue(opts.handle, { days });
-  const x509 = new X509Certificate(await readFile(issued.certFile));
-  const serial = normaliseSerial(x509.serialNumber);
-  const notAfter = new Date(x509.validTo);
-  const client = await db.connect();
+  let registered: RegisteredStaffCertificate;
   try {
-    await client.query('BEGIN');
-    const staff = await client.query<{ id: string }>(
-      `INSERT INTO admin.staff (handle, display_name) VALUES ($1, $2)
-       ON CONFLICT (handle) DO UPDATE SET display_name = admin.staff.display_name RETURNING id`,
-      [opts.handle, opts.displayName],
-    );
-    const staffId = staff.rows[0]?.id as string;
-    await client.query(
-      `INSERT INTO admin.staff_certificates (serial, fingerprint256, staff_id, not_after) VALUES ($1, $2, $3, $4)`,
-      [serial, x509.fingerprint256, staffId, notAfter],
-    );
-    await recordAudit(client, {
-      action: 'staff.certificate_issued',
-      target: opts.handle,
-      outcome: 'ok',
-      certificateSerial: serial,
-      detail: { days },
+    registered = await registerStaffCertificate(db, {
+      certificatePem: await readFile(issued.certFile, 'utf8'),
+      issuerPem: await readFile(ca.caFile, 'utf8'),
+      displayName: opts.displayName,
+      bootstrapAdmin: opts.bootstrapAdmin,
     });
-    if (opts.bootstrapAdmin) {
-      // Serialised: two bootstraps at once must not both see one admin.
-      await client.query(`SELECT pg_advisory_xact_lock(hashtext('admin-portal:bootstrap-admin'))`);
-      const admins = await client.query(`SELECT 1 FROM admin.staff_roles WHERE role = 'admin'`);
-      if ((admins.rowCount ?? 0) >= BOOTSTRAP_ADMINS)
-        throw new Error('two admins exist already: roles are granted in the portal, with approval');
-      await client.query(`INSERT INTO admin.staff_roles (staff_id, role) VALUES ($1, 'admin')`, [staffId]);
-      await recordAudit(client, {
-        action: 'staff.role_bootstrapped',
-        target: opts.handle,
-        outcome: 'ok',
-        detail: { role: 'admin' },
-      });
-    }
-    await client.query('COMMIT');
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
     await ca.revoke(opts.handle).catch(() => {});
     throw err;
-  } finally {
-    client.release();
   }
   const importPassword = randomBytes(18).toString('base64url');
   const p12File = join(ca.dir, opts.handle, 'staff.p12');
@@ -113,15 +78,97 @@ export async function issueStaffCertificate(
   );
   await chmod(p12File, 0o600);
   return {
-    handle: opts.handle,
-    serial,
-    fingerprint256: x509.fingerprint256,
-    notAfter,
+    ...registered,
     certFile: issued.certFile,
     keyFile: issued.keyFile,
     p12File,
     importPassword,
   };
+}
+
+export interface RegisteredStaffCertificate {
+  handle: string;
+  serial: string;
+  fingerprint256: string;
+  notAfter: Date;
+  /** False when this certificate was registered already (nothing changed). */
+  created: boolean;
+}
+
+/**
+ * Registers a staff certificate (this CA's, or one the operator's PKI issued: compose.yaml's
+ * `admin-portal-migrate` registers the first staff member's this way): its serial and
+ * fingerprint, for the person its subject CN names. The certificate must be valid now and
+ * signed by `issuerPem` (the staff CA; the portal's handshake accepts no other issuer). Again
+ * with a registered certificate, it changes nothing. `bootstrapAdmin` grants the admin role
+ * directly, only while fewer than two hold it (the first two admins have no one to approve
+ * them; with one, the two-person rule could never grant anything).
+ */
+export async function registerStaffCertificate(
+  db: pg.Pool,
+  opts: { certificatePem: string; issuerPem: string; displayName: string; bootstrapAdmin?: boolean | undefined },
+): Promise<RegisteredStaffCertificate> {
+  const x509 = new X509Certificate(opts.certificatePem);
+  const issuer = new X509Certificate(opts.issuerPem);
+  if (!x509.checkIssued(issuer) || !x509.verify(issuer.publicKey))
+    throw new Error('the certificate is not signed by the staff CA');
+  const notAfter = new Date(x509.validTo);
+  if (Date.now() < new Date(x509.validFrom).getTime() || Date.now() >= notAfter.getTime())
+    throw new Error('the certificate is not valid now');
+  const handle = /^CN=(.+)$/m.exec(x509.subject)?.[1] ?? '';
+  if (!HANDLE.test(handle))
+    throw new Error('the certificate subject CN must be a staff handle (2-63 characters: a-z, 0-9 and -)');
+  const serial = normaliseSerial(x509.serialNumber);
+  const result = { handle, serial, fingerprint256: x509.fingerprint256, notAfter };
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const known = await client.query('SELECT 1 FROM admin.staff_certificates WHERE serial = $1', [serial]);
+    if ((known.rowCount ?? 0) > 0) {
+      await client.query('ROLLBACK');
+      return { ...result, created: false };
+    }
+    const staff = await client.query<{ id: string }>(
+      `INSERT INTO admin.staff (handle, display_name) VALUES ($1, $2)
+       ON CONFLICT (handle) DO UPDATE SET display_name = admin.staff.display_name RETURNING id`,
+      [handle, opts.displayName],
+    );
+    const staffId = staff.rows[0]?.id as string;
+    await client.query(
+      `INSERT INTO admin.staff_certificates (serial, fingerprint256, staff_id, not_after) VALUES ($1, $2, $3, $4)`,
+      [serial, x509.fingerprint256, staffId, notAfter],
+    );
+    await recordAudit(client, {
+      action: 'staff.certificate_issued',
+      target: handle,
+      outcome: 'ok',
+      certificateSerial: serial,
+      detail: { days: Math.round((notAfter.getTime() - new Date(x509.validFrom).getTime()) / 86_400_000) },
+    });
+    if (opts.bootstrapAdmin) {
+      // Serialised: two bootstraps at once must not both see one admin.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('admin-portal:bootstrap-admin'))`);
+      const admins = await client.query(`SELECT 1 FROM admin.staff_roles WHERE role = 'admin'`);
+      if ((admins.rowCount ?? 0) >= BOOTSTRAP_ADMINS)
+        throw new Error('two admins exist already: roles are granted in the portal, with approval');
+      await client.query(`INSERT INTO admin.staff_roles (staff_id, role) VALUES ($1, 'admin') ON CONFLICT DO NOTHING`, [
+        staffId,
+      ]);
+      await recordAudit(client, {
+        action: 'staff.role_bootstrapped',
+        target: handle,
+        outcome: 'ok',
+        detail: { role: 'admin' },
+      });
+    }
+    await client.query('COMMIT');
+    return { ...result, created: true };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 export interface StaffCertificateRow {
