@@ -25,6 +25,9 @@ export const WorkerConfigSchema = Type.Object({
   // from the start; smtp:// must upgrade with STARTTLS unless the host is loopback). Unset,
   // every mail is written as an .eml file under MAIL_DIR (development; nothing leaves the host).
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://', maxLength: 500 })),
+  // An HTTP CONNECT proxy to the relay (compose: the egress proxy, the worker's only way out);
+  // TLS stays end to end with the relay through the tunnel. Unset: a direct connection.
+  SMTP_PROXY_URL: Type.Optional(Type.String({ pattern: '^http://[^\\s/?#@]+(:[0-9]{1,5})?/?$', maxLength: 300 })),
   // A private CA for the relay's certificate (PEM path); the system CAs otherwise.
   MAIL_RELAY_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
   // Deadline of each SMTP step (connect, greeting, every command), so a stalled relay fails the try.

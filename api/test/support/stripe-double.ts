@@ -184,14 +184,21 @@ function checkAmount(value: unknown, currency: string, param = 'amount'): number
 export interface StripeDoubleOptions {
   /** Serve HTTPS with this certificate and key (whoever calls must trust its CA). */
   tls?: { cert: Buffer | string; key: Buffer | string };
-  /** The name the api is told to call (STRIPE_API_HOST); it listens on 127.0.0.1 either way. */
+  /** The name the api is told to call (STRIPE_API_HOST). */
   host?: string;
+  /** Where it listens: 127.0.0.1 and a free port unless told (the deployment test's stand-in: 0.0.0.0:443). */
+  listenHost?: string;
+  listenPort?: number;
+  /** Random keys of this double unless given (the deployment test's stand-in takes the run's). */
+  secretKey?: string;
+  publishableKey?: string;
+  webhookSecret?: string;
 }
 
 export class StripeDouble {
-  readonly secretKey = `sk_test_double${randomBytes(8).toString('hex')}`;
-  readonly publishableKey = `pk_test_double${randomBytes(8).toString('hex')}`;
-  readonly webhookSecret = `whsec_double${randomBytes(12).toString('hex')}`;
+  readonly secretKey: string;
+  readonly publishableKey: string;
+  readonly webhookSecret: string;
   readonly intents = new Map<string, DoublePaymentIntent>();
   readonly charges = new Map<string, DoubleCharge>();
   readonly requests: RecordedRequest[] = [];
@@ -205,10 +212,14 @@ export class StripeDouble {
   private idempotency = new Map<string, { fingerprint: string; status: number; body: unknown }>();
   private readonly signer = new Stripe('sk_test_signer', { apiVersion: STRIPE_API_VERSION });
 
-  constructor(private readonly options: StripeDoubleOptions = {}) {}
+  constructor(private readonly options: StripeDoubleOptions = {}) {
+    this.secretKey = options.secretKey ?? `sk_test_double${randomBytes(8).toString('hex')}`;
+    this.publishableKey = options.publishableKey ?? `pk_test_double${randomBytes(8).toString('hex')}`;
+    this.webhookSecret = options.webhookSecret ?? `whsec_double${randomBytes(12).toString('hex')}`;
+  }
 
   async start(): Promise<this> {
-    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const handler: http.RequestListener = (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', async () => {
@@ -224,7 +235,8 @@ export class StripeDouble {
       });
     };
     this.server = this.options.tls ? https.createServer(this.options.tls, handler) : http.createServer(handler);
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', () => resolve()));
+    const { listenPort = 0, listenHost = '127.0.0.1' } = this.options;
+    await new Promise<void>((resolve) => this.server?.listen(listenPort, listenHost, () => resolve()));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
   }

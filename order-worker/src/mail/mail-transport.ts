@@ -55,7 +55,7 @@ export function isLoopbackHost(hostname: string): boolean {
  * to a loopback host, which no network sees. The relay's certificate is always verified.
  */
 export function smtpOptions(
-  config: Pick<WorkerConfig, 'SMTP_URL' | 'MAIL_RELAY_CA_FILE' | 'MAIL_SEND_TIMEOUT_MS'>,
+  config: Pick<WorkerConfig, 'SMTP_URL' | 'SMTP_PROXY_URL' | 'MAIL_RELAY_CA_FILE' | 'MAIL_SEND_TIMEOUT_MS'>,
 ): SMTPTransport.Options {
   if (!config.SMTP_URL) throw new Error('SMTP_URL is unset');
   const url = new URL(config.SMTP_URL);
@@ -75,6 +75,7 @@ export function smtpOptions(
       servername: isIP(host) ? undefined : host,
       ...(config.MAIL_RELAY_CA_FILE ? { ca: readFileSync(config.MAIL_RELAY_CA_FILE, 'utf8') } : {}),
     },
+    ...(config.SMTP_PROXY_URL ? { proxy: config.SMTP_PROXY_URL } : {}),
     connectionTimeout: config.MAIL_SEND_TIMEOUT_MS,
     greetingTimeout: config.MAIL_SEND_TIMEOUT_MS,
     socketTimeout: config.MAIL_SEND_TIMEOUT_MS,
@@ -103,7 +104,10 @@ function envelope(mail: OutgoingMail, from: string, messageHost: string) {
 
 /** The SMTP transport (SMTP_URL set). `getSocket` is for tests that dial a name that is not in DNS. */
 export function smtpTransport(
-  config: Pick<WorkerConfig, 'SMTP_URL' | 'MAIL_RELAY_CA_FILE' | 'MAIL_SEND_TIMEOUT_MS' | 'MAIL_FROM'>,
+  config: Pick<
+    WorkerConfig,
+    'SMTP_URL' | 'SMTP_PROXY_URL' | 'MAIL_RELAY_CA_FILE' | 'MAIL_SEND_TIMEOUT_MS' | 'MAIL_FROM'
+  >,
   deps: { getSocket?: SMTPTransport.Options['getSocket'] } = {},
 ): MailTransport {
   const options = smtpOptions(config);

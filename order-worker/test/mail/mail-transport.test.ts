@@ -4,9 +4,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Allowlist } from '@shop/egress-proxy/allowlist';
+import { createEgressProxy } from '@shop/egress-proxy/proxy';
 import { DevCertificateAuthority } from '@shop/shared/mtls';
 import { simpleParser } from 'mailparser';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import pino from 'pino';
 import { loadWorkerConfig } from '../../src/config.js';
 import {
   emlTransport,
@@ -115,6 +118,45 @@ describe('[C-051] mail transport (ASVS 9.2.1, PCI DSS v4.0.1 4.2.1 by analogy: s
     t.after(() => fooled.close());
     await assert.rejects(fooled.send(mail()), MailSendFailedError);
     assert.equal(impostor.attempts, 0, 'nothing reached a relay whose certificate does not verify');
+  });
+
+  it('[C-052] sends through the egress proxy (SMTP_PROXY_URL): a CONNECT to the relay host:port, STARTTLS end to end inside the tunnel; a relay off its allowlist gets nothing (PCI DSS 1.3.2)', async (t) => {
+    const relay = await new SmtpSink({
+      tls: { certFile: ca.certFile('mail-relay'), keyFile: ca.keyFile('mail-relay') },
+    }).start();
+    t.after(() => relay.stop());
+    // The proxy resolves the relay's name; here that name is this machine's sink.
+    const proxyFor = async (allow: string) => {
+      const targets: string[] = [];
+      const proxy = createEgressProxy(
+        { allow: new Allowlist(allow), connectTimeoutMs: 5_000, idleTimeoutMs: 60_000, maxTunnels: 4 },
+        {
+          log: pino({ level: 'silent' }),
+          connect: (target) => {
+            targets.push(`${target.host}:${target.port}`);
+            return net.connect(relay.port, '127.0.0.1');
+          },
+        },
+      );
+      const { port } = await proxy.listen(0, '127.0.0.1');
+      t.after(() => proxy.close());
+      return { url: `http://127.0.0.1:${port}`, targets };
+    };
+
+    const open = await proxyFor('mail-relay:2525');
+    const through = smtpTransport(relayConfig({ MAIL_RELAY_CA_FILE: ca.caFile, SMTP_PROXY_URL: open.url }));
+    t.after(() => through.close());
+    await through.send(mail());
+    assert.deepEqual(open.targets, ['mail-relay:2525'], 'one tunnel, to the relay named by SMTP_URL');
+    assert.equal(relay.received.length, 1);
+    assert.equal(relay.received[0]?.secure, true, 'STARTTLS inside the tunnel, the certificate verified');
+
+    const closed = await proxyFor('api.stripe.com:443');
+    const refused = smtpTransport(relayConfig({ MAIL_RELAY_CA_FILE: ca.caFile, SMTP_PROXY_URL: closed.url }));
+    t.after(() => refused.close());
+    await assert.rejects(refused.send(mail()), MailSendFailedError);
+    assert.deepEqual(closed.targets, [], 'the proxy opened nothing');
+    assert.equal(relay.received.length, 1, 'the relay got nothing more');
   });
 
   it('with SMTP_URL unset writes each mail once as an .eml file only its owner can read', async (t) => {
