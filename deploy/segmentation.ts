@@ -33,6 +33,7 @@ export const LISTENERS: Record<string, { port: number; bindVariable?: string; lo
   redis: [{ port: 6379 }],
   rabbitmq: [{ port: 5672 }, { port: 4369, loopbackOnly: true }, { port: 25672, loopbackOnly: true }],
   vault: [{ port: 8200 }],
+  'egress-proxy': [{ port: 3128, bindVariable: 'EGRESS_HOST' }],
   // The order-worker listens on no port.
   'order-worker': [],
   // The portal forward listens on the tunnel address (10.13.13.1), on no compose network.
@@ -54,6 +55,8 @@ export const FORBIDDEN: { from: string; to: string; why: string }[] = [
   { from: 'vpn', to: 'postgres', why: 'staff reach the portal only' },
   { from: 'vpn', to: 'vault-tokenizer', why: 'staff reach the portal only' },
   { from: 'vault-tokenizer', to: 'postgres', why: 'the tokenizer never reaches the shop database' },
+  { from: 'admin-portal', to: 'egress-proxy', why: 'the portal has no way out' },
+  { from: 'vault-tokenizer', to: 'egress-proxy', why: 'the tokenizer has no way out' },
 ];
 
 /** The services that run (one-shot jobs excluded: they have exited before anything is probed). */

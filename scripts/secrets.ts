@@ -1,10 +1,13 @@
-// `npm run secrets [-- --dir .secrets] [--staff <handle>] [--vpn-endpoint host:port] [--self-signed-gateway]`
+// `npm run secrets [-- --dir .secrets] [--staff <handle>] [--vpn-endpoint host:port]
+//   [--shop-origin https://shop.example] [--mail-from shop@shop.example] [--smtp-relay host:port]
+//   [--self-signed-gateway]`
 //
 // Writes every file that compose.yaml's `secrets:` names, for a first deployment: random
 // passwords and the connection URLs that carry them, the Redis ACL and RabbitMQ definitions
 // built from them, the internal CA with the service certificates, the staff CA with a first
 // staff certificate, the portal's audit and TOTP keys, and the WireGuard keys of the VPN and of
-// the first staff device. An existing file is never overwritten (run it again after deleting
+// the first staff device, the shop's origin and mail sender, and the egress proxy's allowlist
+// (Stripe's API and the mail relay). An existing file is never overwritten (run it again after deleting
 // one to replace it). Prints what the operator must still supply.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -23,7 +26,20 @@ export interface SecretsOptions {
   staffHandle: string;
   vpnEndpoint: string;
   selfSignedGateway: boolean;
+  /** The shop's public origin (links in mails); default https://localhost. */
+  shopOrigin?: string;
+  /** The sender of shopper mail; default shop@ the origin's host. */
+  mailFrom?: string;
+  /** host:port of the operator's mail relay, allowed through the egress proxy. */
+  smtpRelay?: string;
   log?: (line: string) => void;
+}
+
+/** What the egress proxy lets out: Stripe's API always, the mail relay when one is named. */
+export function egressAllowlist(smtpRelay: string | undefined): string {
+  if (smtpRelay !== undefined && !/^[A-Za-z0-9.-]{1,253}:[0-9]{1,5}$/.test(smtpRelay))
+    throw new Error(`--smtp-relay must be host:port, not ${smtpRelay}`);
+  return ['api.stripe.com:443', ...(smtpRelay ? [smtpRelay] : [])].join(',');
 }
 
 const password = () => randomBytes(24).toString('base64url');
@@ -159,6 +175,8 @@ export async function writeSecrets(
   await copy('internal-ca.crl', internal.crlFile);
   const services: { name: string; server: boolean; extraSan?: string[] }[] = [
     { name: 'api', server: false },
+    // Its tokenizer reads for mail (the recipient's address, at send time).
+    { name: 'order-worker', server: false },
     { name: 'vault-tokenizer', server: true },
     { name: 'vault', server: true },
     // Staff reach the portal at the VPN's tunnel address (deploy/vpn forwards it).
@@ -185,6 +203,8 @@ export async function writeSecrets(
     await copy(join('staff', `${handle}.crt`), issued.certFile);
     await copy(join('staff', `${handle}.key`), issued.keyFile);
   }
+  // The certificate alone (no key), for admin-portal-migrate to register as the first admin.
+  await copy('first-staff.crt', join(dir, 'staff', `${handle}.crt`));
 
   // The portal's audit signing key pair (Ed25519) and TOTP encryption key.
   if (!(await exists(join(dir, 'admin-audit-signing.pem')))) {
@@ -212,7 +232,26 @@ export async function writeSecrets(
     );
   } else kept.push('vpn_server.key', 'vpn_peers.conf');
 
+  // The shop's public origin and sender, and what the egress proxy lets out.
+  const origin = new URL(opts.shopOrigin ?? 'https://localhost');
+  if (origin.protocol !== 'https:' || origin.pathname !== '/' || origin.search)
+    throw new Error('--shop-origin must be https://host[:port]');
+  await put('shop_origin', () => origin.origin);
+  await put('mail_from', () => opts.mailFrom ?? `shop@${origin.hostname}`);
+  const allow = await put('egress_allow', () => egressAllowlist(opts.smtpRelay));
+
   const todo: string[] = [];
+  if (!(await exists(join(dir, 'smtp_url')))) {
+    todo.push(
+      `smtp_url: your mail relay (smtp://user:password@relay:587 with STARTTLS, or smtps://...:465); ${
+        opts.smtpRelay
+          ? `egress_allow names ${opts.smtpRelay}`
+          : 'name its host:port with --smtp-relay (delete egress_allow first)'
+      }`,
+    );
+  } else if (!allow.split(',').some((a) => a !== 'api.stripe.com:443')) {
+    todo.push('egress_allow: add the mail relay host:port of smtp_url (or delete it and rerun with --smtp-relay)');
+  }
   // The public certificate of the shop's domain: the operator's (a public CA's), never made here.
   if (opts.selfSignedGateway) {
     const gateway = await new DevCertificateAuthority(join(dir, 'gateway-test-ca'), 'Shop Gateway Test CA').init();
@@ -251,6 +290,9 @@ async function main(): Promise<void> {
       staff: { type: 'string', default: 'first-admin' },
       'vpn-endpoint': { type: 'string', default: 'vpn.example.com:51820' },
       'self-signed-gateway': { type: 'boolean', default: false },
+      'shop-origin': { type: 'string' },
+      'mail-from': { type: 'string' },
+      'smtp-relay': { type: 'string' },
     },
   });
   const result = await writeSecrets({
@@ -258,12 +300,15 @@ async function main(): Promise<void> {
     staffHandle: values.staff,
     vpnEndpoint: values['vpn-endpoint'],
     selfSignedGateway: values['self-signed-gateway'],
+    shopOrigin: values['shop-origin'],
+    mailFrom: values['mail-from'],
+    smtpRelay: values['smtp-relay'],
     log: console.log,
   });
   for (const f of result.written) console.log(`  wrote ${f}`);
   console.log(`\nStaff member "${values.staff}": hand over, over a secure channel, staff/${values.staff}.crt and .key`);
   console.log(
-    `(the staff certificate; register it with the portal's staff-certs tool) and staff/${values.staff}-wg0.conf`,
+    `(the staff certificate; admin-portal-migrate registers it as the first admin) and staff/${values.staff}-wg0.conf`,
   );
   console.log('(the WireGuard configuration of the staff device).');
   if (result.todo.length > 0) {

@@ -4,7 +4,13 @@
 #   hardened-shop/debian:bookworm   debootstrap --variant=minbase from the Debian mirror, imported
 #   hardened-shop/node:24           that image plus Node 24 LTS and npm, both from the npm registry
 # Each is built only when missing (FORCE=1 rebuilds). Needs root, a running Docker engine,
-# debootstrap, and the npm client.
+# debootstrap, openssl and the npm client.
+#
+# The node image trusts, besides this machine's trust store, the test CA of the internet's
+# stand-ins (kept outside the clone in $TEST_INTERNET_CA_DIR): in the deployment test the api's
+# TLS connection to api.stripe.com and the order-worker's to the mail relay, through the egress
+# proxy, end at stand-ins (deploy/test/images/internet), and each verifies its peer as it
+# verifies the real one. The official node image an operator uses trusts the public CAs only.
 set -euo pipefail
 NODE_MAJOR="${NODE_MAJOR:-24}"
 DEBIAN_SUITE="${DEBIAN_SUITE:-bookworm}"
@@ -29,8 +35,21 @@ else
   log "$base imported"
 fi
 
+# The stand-ins' CA: made once per machine; the node image is rebuilt when it changes.
+ca_dir="${TEST_INTERNET_CA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hardened-shop/test-internet-ca}"
+if [ ! -s "$ca_dir/ca.pem" ] || [ ! -s "$ca_dir/ca.key" ]; then
+  mkdir -p "$ca_dir" && chmod 700 "$ca_dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj '/CN=Test CA of the internet stand-ins (deployment test only)' \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+    -keyout "$ca_dir/ca.key" -out "$ca_dir/ca.pem" 2>/dev/null
+  log "test CA of the internet stand-ins made in $ca_dir"
+fi
+ca_fingerprint="$(openssl x509 -in "$ca_dir/ca.pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :)"
+
 node_image="hardened-shop/node:$NODE_MAJOR"
-if have "$node_image"; then
+if have "$node_image" &&
+  [ "$(docker image inspect -f '{{index .Config.Labels "test-internet-ca"}}' "$node_image")" = "$ca_fingerprint" ]; then
   log "$node_image present"
 else
   log "Node $NODE_MAJOR and npm from the npm registry"
@@ -41,9 +60,10 @@ else
   # The machine's trust store goes into this stand-in image, so an npm ci in the Dockerfile's
   # build stage trusts what this machine trusts (a TLS-inspecting egress proxy included). The
   # official node image an operator uses is not touched.
-  cp "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$work/node/ca-certificates.crt"
+  cat "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$ca_dir/ca.pem" >"$work/node/ca-certificates.crt"
   cat >"$work/node/Dockerfile" <<DOCKERFILE
 FROM $base
+LABEL test-internet-ca=$ca_fingerprint
 COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt

@@ -21,6 +21,7 @@ const OPERATOR = [
   'stripe_publishable_key',
   'stripe_webhook_secret',
   'vault_setup_token',
+  'smtp_url',
 ];
 const root = mkdtempSync(join(tmpdir(), 'secrets-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -78,6 +79,24 @@ describe('npm run secrets: every compose secret for a first deployment', () => {
     assert.ok(portal.verify(internalCa.publicKey));
     assert.match(portal.subjectAltName ?? '', /IP Address:10\.13\.13\.1/);
     assert.match(portal.subjectAltName ?? '', /DNS:admin-portal/);
+  });
+
+  it('[C-052] lets only Stripe out through the egress proxy, and the mail relay once it is named', async () => {
+    assert.equal(readFileSync(join(dir, 'egress_allow'), 'utf8').trim(), 'api.stripe.com:443');
+    assert.equal(readFileSync(join(dir, 'shop_origin'), 'utf8').trim(), 'https://localhost');
+    assert.equal(readFileSync(join(dir, 'mail_from'), 'utf8').trim(), 'shop@localhost');
+    assert.ok(first.todo.some((t) => t.startsWith('smtp_url') && t.includes('--smtp-relay')));
+    const withRelay = join(root, 'relay');
+    const r = await writeSecrets({
+      ...options(withRelay),
+      shopOrigin: 'https://shop.example',
+      smtpRelay: 'relay.example:587',
+    });
+    assert.equal(readFileSync(join(withRelay, 'egress_allow'), 'utf8').trim(), 'api.stripe.com:443,relay.example:587');
+    assert.equal(readFileSync(join(withRelay, 'mail_from'), 'utf8').trim(), 'shop@shop.example');
+    assert.ok(r.todo.some((t) => t.startsWith('smtp_url') && t.includes('relay.example:587')));
+    await assert.rejects(writeSecrets({ ...options(join(root, 'bad')), smtpRelay: 'relay.example' }), /host:port/);
+    await assert.rejects(writeSecrets({ ...options(join(root, 'bad2')), shopOrigin: 'http://shop.example' }), /https/);
   });
 
   it('pairs the WireGuard keys: the staff device trusts the server key and the server the device key', () => {

@@ -61,6 +61,9 @@ export const CONNECTION_VARIABLES: Record<string, string> = {
   STRIPE_SECRET_KEY: 'stripe',
   STRIPE_API_HOST: 'stripe',
   SMTP_URL: 'smtp',
+  // The egress proxy each of those two goes through in compose (F-api-egress, F-worker-egress).
+  STRIPE_PROXY_URL: 'stripe',
+  SMTP_PROXY_URL: 'smtp',
 };
 const OUTBOUND_KINDS = ['database', 'redis', 'amqp', 'vault', 'tokenizer', 'stripe', 'smtp'];
 /** A schema variable shaped like a connection setting must be classified above. */

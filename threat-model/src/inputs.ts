@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { AdminEnv } from '../../admin-portal/src/config.js';
 import { ApiConfigSchema } from '../../api/src/config.js';
 import { MigrateJobSchema } from '../../api/src/migrate.js';
+import { EgressConfigSchema } from '../../egress-proxy/src/config.js';
 import { WorkerConfigSchema } from '../../order-worker/src/config.js';
 import { TokenizerEnv } from '../../vault-tokenizer/src/config.js';
 import type { CheckInput, Compose, TestResult } from './checks.js';
@@ -19,6 +20,7 @@ export function schemaVariables(): Record<string, string[]> {
     'vault-tokenizer': Object.keys(TokenizerEnv.properties),
     'admin-portal': Object.keys(AdminEnv.properties),
     'api-migrate': Object.keys(MigrateJobSchema.properties),
+    'egress-proxy': Object.keys(EgressConfigSchema.properties),
   };
 }
 

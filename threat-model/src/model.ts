@@ -176,6 +176,18 @@ export const model: ThreatModel = {
       network: 'admin',
       description: 'The staff VPN and the admin portal only; internal.',
     },
+    {
+      id: 'TB-egress',
+      name: 'egress network',
+      network: 'egress',
+      description: 'The api, the order-worker and the egress proxy only; internal: the proxy is their one way out.',
+    },
+    {
+      id: 'TB-outbound',
+      name: 'outbound network',
+      network: 'outbound',
+      description: "The egress proxy's way out to the internet (Stripe's API, the mail relay): the proxy alone.",
+    },
   ],
   components: [
     {
@@ -314,6 +326,18 @@ export const model: ThreatModel = {
       },
     },
     {
+      id: 'egress-proxy',
+      name: 'egress-proxy (HTTP CONNECT)',
+      kind: 'compose-service',
+      composeService: 'egress-proxy',
+      boundaries: ['TB-egress', 'TB-outbound'],
+      description:
+        "The api's and the order-worker's one way out: CONNECT tunnels to the host:port pairs of its allowlist only (api.stripe.com:443, the mail relay), TLS end to end through them.",
+      notApplicable: {
+        R: 'One log line per tunnel and per refusal (target, outcome, bytes, duration); it holds no record anyone must answer for.',
+      },
+    },
+    {
       id: 'vpn',
       name: 'vpn (WireGuard)',
       kind: 'compose-service',
@@ -413,13 +437,67 @@ export const model: ThreatModel = {
       id: 'F-api-stripe',
       from: 'api',
       to: 'stripe',
-      protocol: 'HTTPS (stripe-node, pinned API version)',
+      protocol: 'HTTPS (stripe-node, pinned API version), through the egress proxy (F-api-egress, F-egress-stripe)',
       authentication: 'Stripe secret key (Bearer)',
       dataClasses: ['DC-payment-ref'],
       description: 'Create and update PaymentIntents, fetch them for webhooks, refunds.',
       notApplicable: {
         R: 'Stripe logs each API call with its idempotency key; our order rows record the intent.',
         E: "The api has only the rights of its Stripe key; restricting that key is the operator's (policies/third-party-providers.md).",
+      },
+    },
+    {
+      id: 'F-api-egress',
+      from: 'api',
+      to: 'egress-proxy',
+      network: 'egress',
+      protocol: "HTTP CONNECT to api.stripe.com:443, then the api's own TLS session with Stripe inside the tunnel",
+      authentication:
+        "None at the proxy (only the api and the worker share its network); Stripe's certificate verified by the api end to end",
+      dataClasses: ['DC-payment-ref', 'DC-credentials'],
+      description:
+        'The first leg of F-api-stripe: the proxy opens the tunnel and sees the host name and encrypted bytes only.',
+      notApplicable: {
+        R: 'The proxy logs one line per tunnel (target, outcome, bytes, duration); Stripe logs the calls themselves.',
+      },
+    },
+    {
+      id: 'F-worker-egress',
+      from: 'order-worker',
+      to: 'egress-proxy',
+      network: 'egress',
+      protocol: "HTTP CONNECT to the relay's host:port, then SMTP with STARTTLS (or SMTPS) inside the tunnel",
+      authentication: "None at the proxy; the relay's certificate verified by the worker end to end",
+      dataClasses: ['DC-personal', 'DC-credentials'],
+      description: 'The first leg of F-worker-smtp: the proxy sees the relay name and encrypted bytes only.',
+      notApplicable: {
+        R: 'The proxy logs one line per tunnel; mail_deliveries records each mail sent or dead.',
+      },
+    },
+    {
+      id: 'F-egress-stripe',
+      from: 'egress-proxy',
+      to: 'stripe',
+      protocol: "TCP to api.stripe.com:443 (its allowlist), carrying the api's TLS session",
+      authentication: "None of its own: the TLS inside is the api's, with Stripe's certificate",
+      dataClasses: ['DC-payment-ref', 'DC-credentials'],
+      description: 'The second leg of F-api-stripe, over the outbound network.',
+      notApplicable: {
+        R: 'The proxy logs one line per tunnel; Stripe logs each API call.',
+        E: 'The proxy only relays bytes; nothing Stripe sends changes what the proxy may do.',
+      },
+    },
+    {
+      id: 'F-egress-relay',
+      from: 'egress-proxy',
+      to: 'smtp-relay',
+      protocol: "TCP to the relay's host:port (its allowlist), carrying the worker's SMTP and TLS",
+      authentication: "None of its own: the TLS inside is the worker's, with the relay's certificate",
+      dataClasses: ['DC-personal', 'DC-credentials'],
+      description: 'The second leg of F-worker-smtp, over the outbound network.',
+      notApplicable: {
+        R: 'The proxy logs one line per tunnel; mail_deliveries and the relay record each mail.',
+        E: 'The proxy only relays bytes; nothing the relay sends changes what the proxy may do.',
       },
     },
     {
@@ -474,7 +552,8 @@ export const model: ThreatModel = {
       id: 'F-worker-smtp',
       from: 'order-worker',
       to: 'smtp-relay',
-      protocol: 'SMTP with STARTTLS required, or SMTPS (plain only to a loopback relay); relay certificate verified',
+      protocol:
+        'SMTP with STARTTLS required, or SMTPS (plain only to a loopback relay); relay certificate verified; through the egress proxy in compose (F-worker-egress, F-egress-relay)',
       authentication: 'Relay credentials in SMTP_URL (a secret file); the relay proves itself with its certificate',
       dataClasses: ['DC-personal'],
       description:
@@ -739,6 +818,12 @@ export const model: ThreatModel = {
     { between: ['postgres', 'rabbitmq'], network: 'data', reason: 'Neither service opens connections to the other.' },
     { between: ['rabbitmq', 'redis'], network: 'data', reason: 'Neither service opens connections to the other.' },
     {
+      between: ['api', 'order-worker'],
+      network: 'egress',
+      reason:
+        'The worker listens on no port, and the api binds its port to its app-network address only: on egress each reaches the proxy alone.',
+    },
+    {
       between: ['vault-setup', 'vault-tokenizer'],
       network: 'vault',
       reason:
@@ -761,6 +846,7 @@ export const model: ThreatModel = {
     { service: 'api', variable: 'REDIS_URL', kind: 'redis', flow: 'F-api-redis' },
     { service: 'api', variable: 'TOKENIZER_URL', kind: 'tokenizer', flow: 'F-api-tokenizer' },
     { service: 'api', variable: 'STRIPE_SECRET_KEY', kind: 'stripe', flow: 'F-api-stripe' },
+    { service: 'api', variable: 'STRIPE_PROXY_URL', kind: 'stripe', flow: 'F-api-egress' },
     {
       service: 'api',
       variable: 'STRIPE_API_HOST',
@@ -797,6 +883,7 @@ export const model: ThreatModel = {
     { service: 'order-worker', variable: 'AMQP_URL', kind: 'amqp', flow: 'F-worker-rabbitmq' },
     { service: 'order-worker', variable: 'TOKENIZER_URL', kind: 'tokenizer', flow: 'F-worker-tokenizer' },
     { service: 'order-worker', variable: 'SMTP_URL', kind: 'smtp', flow: 'F-worker-smtp' },
+    { service: 'order-worker', variable: 'SMTP_PROXY_URL', kind: 'smtp', flow: 'F-worker-egress' },
     { service: 'vault-tokenizer', variable: 'TOKENIZER_DATABASE_URL', kind: 'database', flow: 'F-tokenizer-db' },
     {
       service: 'vault-tokenizer',
@@ -985,6 +1072,14 @@ export const model: ThreatModel = {
       evidence: [
         { kind: 'test', file: 'threat-model/test/compose.test.ts' },
         { kind: 'test', file: 'deploy/test/segmentation.test.ts' },
+        {
+          kind: 'test',
+          file: 'deploy/test/stack.ts',
+          names: [
+            '[C-020] segmentation matrix from inside every service (PCI DSS 1.2, 1.3, 1.4, 11.4.5): observed equals expected',
+            '[C-020] publishes only the gateway on 443/tcp and the VPN on 51820/udp to the host',
+          ],
+        },
         { kind: 'config', file: 'compose.yaml', key: 'networks.data.internal', equals: true },
         { kind: 'config', file: 'compose.yaml', key: 'networks.admin.internal', equals: true },
         { kind: 'config', file: 'compose.yaml', key: 'networks.pii.internal', equals: true },
@@ -1003,6 +1098,13 @@ export const model: ThreatModel = {
       enforcedIn: ['compose.yaml', 'Dockerfile'],
       evidence: [
         { kind: 'test', file: 'threat-model/test/compose-env.test.ts' },
+        {
+          kind: 'test',
+          file: 'deploy/test/stack.ts',
+          names: [
+            '[C-021] hardening as running (docker inspect, docker top): non-root, read-only root, no new privileges, capabilities dropped',
+          ],
+        },
         { kind: 'config', file: 'compose.yaml', key: 'services.api.read_only', equals: true },
         { kind: 'config', file: 'compose.yaml', key: 'services.vault-tokenizer.cap_drop[0]', equals: 'ALL' },
       ],
@@ -1129,6 +1231,13 @@ export const model: ThreatModel = {
             'closes a connection older than the maximum age even while it stays busy',
           ],
         },
+        {
+          kind: 'test',
+          file: 'deploy/test/stack.ts',
+          names: [
+            '[C-042] a staff member reaches the admin portal only through the VPN, with a staff certificate, enrols a second factor and logs in',
+          ],
+        },
       ],
     },
     {
@@ -1207,6 +1316,16 @@ export const model: ThreatModel = {
             'a staff-CA certificate whose subject names an admin, but that nobody registered, is nobody',
             'a disabled staff member is nobody, whatever certificate they hold',
             'revokes in the registration and in the CRL, lists the certificate as revoked, and audits it',
+          ],
+        },
+        {
+          kind: 'test',
+          file: 'admin-portal/test/staff/bootstrap-first-admin.test.ts',
+          names: [
+            '[C-045] registers the first staff certificate as an admin, once, and leaves it as it is on the next run',
+            '[C-045] refuses a certificate that the staff CA did not sign, and registers nothing',
+            "[C-045] staff-certs register records a certificate of the operator's staff CA with no role",
+            '[C-045] a bootstrap never makes a third admin: the two-person rule grants every later role',
           ],
         },
         {
@@ -1292,6 +1411,53 @@ export const model: ThreatModel = {
       evidence: [
         { kind: 'test', file: 'order-worker/test/mail/mail-transport.test.ts' },
         { kind: 'test', file: 'order-worker/test/mail/mail-retries.test.ts' },
+      ],
+    },
+    {
+      id: 'C-052',
+      name: 'Egress allowlist (PCI DSS 1.3.2, 1.4.2): the api and the order-worker reach the internet only through the egress proxy, which opens CONNECT tunnels to api.stripe.com:443 and the mail relay only (exact host:port, no IP literal, nothing but CONNECT); TLS stays end to end, verified by the callers',
+      enforcedIn: [
+        'egress-proxy/src/',
+        'api/src/payments/stripe-client.ts',
+        'order-worker/src/mail/mail-transport.ts',
+        'compose.yaml',
+        'scripts/secrets.ts',
+      ],
+      evidence: [
+        { kind: 'test', file: 'egress-proxy/test/proxy.test.ts' },
+        { kind: 'test', file: 'egress-proxy/test/allowlist.test.ts' },
+        { kind: 'test', file: 'api/test/payments/stripe-proxy.test.ts' },
+        {
+          kind: 'test',
+          file: 'order-worker/test/mail/mail-transport.test.ts',
+          names: [
+            '[C-052] sends through the egress proxy (SMTP_PROXY_URL): a CONNECT to the relay host:port, STARTTLS end to end inside the tunnel; a relay off its allowlist gets nothing (PCI DSS 1.3.2)',
+          ],
+        },
+        {
+          kind: 'test',
+          file: 'threat-model/test/compose.test.ts',
+          names: ['[C-052] gives the egress network to the api and the order-worker only, whose way out is the proxy'],
+        },
+        {
+          kind: 'test',
+          file: 'deploy/test/secrets.test.ts',
+          names: ['[C-052] lets only Stripe out through the egress proxy, and the mail relay once it is named'],
+        },
+        {
+          kind: 'test',
+          file: 'deploy/test/stack.ts',
+          names: [
+            '[C-010] [C-050] [C-052] a shopper signs up, verifies the mailed link, and buys through the gateway over TLS: checkout with Stripe through the egress proxy, a signed webhook, the order ready to ship',
+          ],
+        },
+        { kind: 'config', file: 'compose.yaml', key: 'networks.egress.internal', equals: true },
+        {
+          kind: 'config',
+          file: 'compose.yaml',
+          key: 'services.egress-proxy.environment.EGRESS_HOST',
+          equals: '172.30.7.10',
+        },
       ],
     },
   ],

@@ -28,6 +28,7 @@ const HARDENED_SERVICES = [
   'admin-portal',
   'api-migrate',
   'admin-portal-migrate',
+  'egress-proxy',
 ];
 
 export const threats: Threat[] = [
@@ -785,6 +786,69 @@ export const threats: Threat[] = [
     impact: 'high',
     status: 'mitigated',
     mitigations: ['C-013'],
+  },
+  {
+    id: 'T-S30',
+    title: 'Another container, or a host on the way out, opens tunnels through the egress proxy or poses as it',
+    category: 'S',
+    appliesTo: ['egress-proxy', 'F-api-egress', 'F-worker-egress'],
+    likelihood: 'low',
+    impact: 'medium',
+    status: 'mitigated',
+    mitigations: ['C-052', 'C-020'],
+  },
+  {
+    id: 'T-S31',
+    title:
+      'A poisoned DNS answer or a network position at the way out sends a tunnel to an impostor of Stripe or of the relay',
+    category: 'S',
+    appliesTo: ['F-egress-stripe', 'F-egress-relay'],
+    likelihood: 'low',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-052', 'C-051'],
+  },
+  {
+    id: 'T-T30',
+    title: 'Calls to Stripe or mail to the relay are altered in the egress proxy or on the way out',
+    category: 'T',
+    appliesTo: ['egress-proxy', 'F-api-egress', 'F-worker-egress', 'F-egress-stripe', 'F-egress-relay'],
+    likelihood: 'low',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-052', 'C-051'],
+  },
+  {
+    id: 'T-I30',
+    title:
+      'A compromised api or order-worker sends data to a host of its choosing through the egress proxy (exfiltration)',
+    category: 'I',
+    appliesTo: ['egress-proxy', 'F-api-egress', 'F-worker-egress', 'F-egress-stripe', 'F-egress-relay'],
+    likelihood: 'medium',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-052'],
+  },
+  {
+    id: 'T-D30',
+    title: 'The egress proxy down, saturated or stuck on a stalled upstream stops checkout and shopper mail',
+    category: 'D',
+    appliesTo: ['egress-proxy', 'F-api-egress', 'F-worker-egress', 'F-egress-stripe', 'F-egress-relay'],
+    likelihood: 'medium',
+    impact: 'medium',
+    status: 'mitigated',
+    mitigations: ['C-052', 'C-050'],
+  },
+  {
+    id: 'T-E30',
+    title:
+      'A CONNECT request makes the egress proxy reach internal services or other ports (request forgery through the proxy)',
+    category: 'E',
+    appliesTo: ['egress-proxy', 'F-api-egress', 'F-worker-egress'],
+    likelihood: 'low',
+    impact: 'high',
+    status: 'mitigated',
+    mitigations: ['C-052'],
   },
   {
     id: 'T-S20',

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { AdminEnv, loadAdminConfig } from '../../admin-portal/src/config.js';
 import { ApiConfigSchema, loadApiConfig } from '../../api/src/config.js';
 import { MigrateJobSchema, rolePasswords } from '../../api/src/migrate.js';
+import { EgressConfigSchema, loadEgressConfig } from '../../egress-proxy/src/config.js';
 import { loadWorkerConfig, WorkerConfigSchema } from '../../order-worker/src/config.js';
 // @ts-expect-error: a plain ES module of the build, without type declarations
 import { BUNDLES } from '../../scripts/build.mjs';
@@ -41,6 +42,7 @@ const SCHEMAS: Record<string, ObjectSchema> = {
   'vault-tokenizer': TokenizerEnv as unknown as ObjectSchema,
   'admin-portal': AdminEnv as unknown as ObjectSchema,
   'api-migrate': MigrateJobSchema as unknown as ObjectSchema,
+  'egress-proxy': EgressConfigSchema as unknown as ObjectSchema,
 };
 
 // Variables a service reads outside its schema, each with the source folder that must really
@@ -139,6 +141,10 @@ describe('compose.yaml environment against the services config schemas', () => {
         stripe_secret_key: `${'sk'}_test_${random}`,
         stripe_publishable_key: `pk_test_${random}`,
         stripe_webhook_secret: `${'whsec'}_${random}`,
+        smtp_url: `smtp://shop:${random}@relay.example:587`,
+        mail_from: 'shop@shop.example',
+        shop_origin: 'https://shop.example',
+        egress_allow: 'api.stripe.com:443,relay.example:587',
       };
       const file = join(dir, base);
       writeFileSync(file, values[base] ?? `contents of ${base}\n`);
@@ -159,9 +165,16 @@ describe('compose.yaml environment against the services config schemas', () => {
     const worker = loadWorkerConfig(envOf('order-worker'));
     assert.match(worker.WORKER_DATABASE_URL, /^postgres:\/\/shop_order_worker:/);
     assert.equal(worker.AMQP_URL, 'amqp://order-worker:pw@rabbitmq:5672/shop');
-    // Not given a relay or a tokenizer certificate yet (SECURITY.md): it sends no mail there.
-    assert.equal(worker.SMTP_URL, undefined);
-    assert.equal(worker.TOKENIZER_URL, undefined);
+    // Mail: the operator's relay through the egress proxy, recipients read from the tokenizer.
+    assert.match(worker.SMTP_URL ?? '', /^smtp:\/\/shop:/);
+    assert.equal(worker.SMTP_PROXY_URL, 'http://172.30.7.10:3128');
+    assert.equal(worker.STOREFRONT_ORIGIN, 'https://shop.example');
+    assert.equal(worker.MAIL_FROM, 'shop@shop.example');
+    assert.ok(worker.TOKENIZER_URL?.startsWith('https://') && worker.TOKENIZER_CERT_FILE && worker.TOKENIZER_KEY_FILE);
+
+    const egress = loadEgressConfig(envOf('egress-proxy'));
+    assert.equal(egress.EGRESS_ALLOW, 'api.stripe.com:443,relay.example:587');
+    assert.equal(egress.EGRESS_HOST, '172.30.7.10', 'its egress-network address only');
 
     const tokenizer = loadTokenizerConfig(envOf('vault-tokenizer'));
     assert.equal(tokenizer.TOKENIZER_HOST, '172.30.4.20', 'its pii-network address only');

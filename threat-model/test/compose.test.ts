@@ -46,19 +46,29 @@ describe('[C-020] compose.yaml network segmentation', () => {
     assert.deepEqual(services.vpn?.ports, ['51820:51820/udp']);
   });
 
-  it('keeps every network but the two edges internal (no route out)', () => {
+  it('keeps every network but the two edges and the way out internal (no route out)', () => {
     for (const [name, net] of Object.entries(compose.networks)) {
-      if (name === 'edge' || name === 'staff-edge') continue;
+      if (name === 'edge' || name === 'staff-edge' || name === 'outbound') continue;
       assert.equal(net?.internal, true, `network ${name} must be internal`);
     }
   });
 
-  it('puts the gateway alone on the edge network and the VPN alone on the staff edge', () => {
+  it('puts the gateway alone on the edge network, the VPN alone on the staff edge and the egress proxy alone on the way out', () => {
     for (const name of Object.keys(services)) {
       if (name !== 'gateway') assert.ok(!networksOf(name).includes('edge'), `${name} must not be on edge`);
       if (name !== 'vpn') assert.ok(!networksOf(name).includes('staff-edge'), `${name} must not be on staff-edge`);
+      if (name !== 'egress-proxy') assert.ok(!networksOf(name).includes('outbound'), `${name} must not be on outbound`);
     }
     assert.deepEqual(networksOf('vpn').sort(), ['admin', 'staff-edge']);
+    assert.deepEqual(networksOf('egress-proxy').sort(), ['egress', 'outbound']);
+  });
+
+  it('[C-052] gives the egress network to the api and the order-worker only, whose way out is the proxy', () => {
+    const onEgress = Object.keys(services).filter((n) => networksOf(n).includes('egress'));
+    assert.deepEqual(onEgress.sort(), ['api', 'egress-proxy', 'order-worker']);
+    assert.equal(services.api?.environment?.STRIPE_PROXY_URL, 'http://172.30.7.10:3128');
+    assert.equal(services['order-worker']?.environment?.SMTP_PROXY_URL, 'http://172.30.7.10:3128');
+    assert.equal(services['egress-proxy']?.environment?.EGRESS_HOST, '172.30.7.10', 'it listens on egress only');
   });
 
   it('puts only the VPN and the admin portal on the admin network, and the portal on nothing internet-facing', () => {

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { WorkerConfigSchema } from '../../order-worker/src/config.js';
+import { egressAllowlist } from '../../scripts/secrets.js';
 import { ROOT } from '../src/inputs.js';
 import { model } from '../src/model.js';
 
@@ -15,31 +15,9 @@ const limitations = security.slice(security.indexOf('## Known limitations'));
 const compose = parse(readFileSync(join(ROOT, 'compose.yaml'), 'utf8'), { merge: true }) as {
   services: Record<string, { networks?: string[] | Record<string, unknown>; environment?: Record<string, string> }>;
 };
-const networksOf = (s: { networks?: string[] | Record<string, unknown> }) =>
-  Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {});
 
 describe('SECURITY.md known limitations are still true', () => {
-  it('the deployed admin portal has no first staff registration inside the stack, and the staff items stay partial', () => {
-    assert.match(limitations, /no way yet to register its first staff certificate from inside the stack/);
-    assert.ok(
-      'admin-portal' in compose.services && 'vpn' in compose.services,
-      'compose runs the portal behind the VPN',
-    );
-    const jobs = Object.keys(compose.services).filter((name) => /staff|bootstrap/.test(name));
-    assert.deepEqual(jobs, [], 'a staff bootstrap job exists: update SECURITY.md and the mapping');
-    const mapping = readFileSync(join(ROOT, 'policies/pci-dss-v4.0.1.yaml'), 'utf8');
-    for (const item of ['7.2.3', '8.2.6', '8.2.8', '8.4.2', '10.2.1.2']) {
-      const entry = new RegExp(`${item.replace(/\./g, '\\.')}:\\s*\\{[^}]*status: partial`).test(mapping);
-      assert.ok(entry, `${item} is partial`);
-    }
-  });
-
-  it('the order-worker can send mail but compose gives it no certificate or relay, and it has no Stripe setting', () => {
-    assert.match(limitations, /`compose.yaml` gives it no certificate and no `SMTP_URL` yet/);
-    assert.ok('SMTP_URL' in WorkerConfigSchema.properties && 'TOKENIZER_URL' in WorkerConfigSchema.properties);
-    assert.ok(!Object.keys(WorkerConfigSchema.properties).some((k) => k.startsWith('STRIPE_')));
-    const env = compose.services['order-worker']?.environment ?? {};
-    assert.ok(!Object.keys(env).some((k) => /^(TOKENIZER|STRIPE|SMTP)_/.test(k)));
+  it('tokenizer reads for mail are audited per caller, not per shopper', () => {
     // The audit rows have no subject column: reads are attributed to a caller, not a shopper.
     assert.match(limitations, /audited as an `order-worker` detokenize, not per shopper/);
     const migrations = readdirSync(join(ROOT, 'vault-tokenizer/migrations'))
@@ -54,12 +32,11 @@ describe('SECURITY.md known limitations are still true', () => {
     assert.equal(model.threats.find((t) => t.id === 'T-R04')?.status, 'open');
   });
 
-  it('the api has no route to Stripe in compose: all its networks are internal, no egress service', () => {
-    assert.match(limitations, /the api has no route to Stripe/);
-    const nets = (compose as unknown as { networks: Record<string, { internal?: boolean } | null> }).networks;
-    const api = compose.services.api as { networks?: string[] | Record<string, unknown> };
-    assert.ok(networksOf(api).every((n) => nets[n]?.internal === true));
-    assert.ok(!Object.keys(compose.services).some((n) => /egress|proxy/.test(n)));
+  it('the egress proxy allows names, not addresses, and pins none', () => {
+    assert.match(limitations, /The egress proxy allows host names and ports/);
+    assert.equal(egressAllowlist('relay.example:587'), 'api.stripe.com:443,relay.example:587');
+    assert.equal(compose.services['egress-proxy']?.environment?.EGRESS_ALLOW_FILE, '/run/secrets/egress_allow');
+    assert.equal(model.threats.find((t) => t.id === 'T-S31')?.status, 'mitigated');
   });
 
   it('Vault runs with mlock disabled', () => {
