@@ -414,62 +414,46 @@ function startInternet(): void {
     run('chmod', ['0644', join(dir, 'key.pem'), join(dir, 'cert.pem')]);
     return dir;
   };
-  const hardened = [
-    '--read-only',
-    '--cap-drop',
-    'ALL',
-    '--security-opt',
-    'no-new-privileges:true',
-    '--user',
-    '10001:10001',
-  ];
-  const tlsEnv = ['-e', 'TLS_CERT_FILE=/tls/cert.pem', '-e', 'TLS_KEY_FILE=/tls/key.pem'];
-  docker(
-    'run',
-    '-d',
-    '--name',
-    `${PROJECT}-stripe`,
-    '--network',
-    `${PROJECT}_outbound`,
-    '--network-alias',
-    'api.stripe.com',
-    ...hardened,
-    '-v',
-    `${tls('api.stripe.com')}:/tls:ro`,
-    ...tlsEnv,
+  /** One stand-in on `outbound` under its public name, hardened like the stack's containers. */
+  const standIn = (container: string, name: string, script: string, extra: string[]) =>
+    docker(
+      'run',
+      '-d',
+      '--name',
+      container,
+      '--network',
+      `${PROJECT}_outbound`,
+      '--network-alias',
+      name,
+      '--read-only',
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges:true',
+      '--user',
+      '10001:10001',
+      '-v',
+      `${tls(name)}:/tls:ro`,
+      '-e',
+      'TLS_CERT_FILE=/tls/cert.pem',
+      '-e',
+      'TLS_KEY_FILE=/tls/key.pem',
+      ...extra,
+      'hardened-shop/test-internet:local',
+      'node',
+      `/usr/local/lib/${script}`,
+    );
+  standIn(`${PROJECT}-stripe`, 'api.stripe.com', 'stripe-double.mjs', [
     '-e',
     `STRIPE_SECRET_KEY=${stripeKeys.secretKey}`,
     '-e',
     `STRIPE_PUBLISHABLE_KEY=${stripeKeys.publishableKey}`,
     '-e',
     `STRIPE_WEBHOOK_SECRET=${stripeKeys.webhookSecret}`,
-    'hardened-shop/test-internet:local',
-    'node',
-    '/usr/local/lib/stripe-double.mjs',
-  );
+  ]);
   mkdirSync(mailDir, { mode: 0o777 });
   run('chmod', ['0777', mailDir]);
-  docker(
-    'run',
-    '-d',
-    '--name',
-    `${PROJECT}-relay`,
-    '--network',
-    `${PROJECT}_outbound`,
-    '--network-alias',
-    RELAY,
-    ...hardened,
-    '-v',
-    `${tls(RELAY)}:/tls:ro`,
-    ...tlsEnv,
-    '-v',
-    `${mailDir}:/mail`,
-    '-e',
-    'MAIL_DIR=/mail',
-    'hardened-shop/test-internet:local',
-    'node',
-    '/usr/local/lib/mail-relay.mjs',
-  );
+  standIn(`${PROJECT}-relay`, RELAY, 'mail-relay.mjs', ['-v', `${mailDir}:/mail`, '-e', 'MAIL_DIR=/mail']);
   internet = {
     ca: readFileSync(join(caDir, 'ca.pem')),
     stripeIp: (JSON.parse(docker('inspect', `${PROJECT}-stripe`))[0] as Inspect).NetworkSettings.Networks[
