@@ -140,6 +140,18 @@ export const model: ThreatModel = {
   boundaries: [
     { id: 'TB-internet', name: 'Internet', description: 'Shoppers, attackers and Stripe.' },
     {
+      id: 'TB-outbound',
+      name: 'outbound network',
+      network: 'outbound',
+      description: "The egress proxy's way out to the internet (Stripe's API, the mail relay): the proxy alone.",
+    },
+    {
+      id: 'TB-egress',
+      name: 'egress network',
+      network: 'egress',
+      description: 'The api, the order-worker and the egress proxy only; internal: the proxy is their one way out.',
+    },
+    {
       id: 'TB-staff',
       name: 'Staff VPN',
       description: 'Staff devices; through the VPN they reach the portal port only.',
@@ -175,18 +187,6 @@ export const model: ThreatModel = {
       name: 'admin network',
       network: 'admin',
       description: 'The staff VPN and the admin portal only; internal.',
-    },
-    {
-      id: 'TB-egress',
-      name: 'egress network',
-      network: 'egress',
-      description: 'The api, the order-worker and the egress proxy only; internal: the proxy is their one way out.',
-    },
-    {
-      id: 'TB-outbound',
-      name: 'outbound network',
-      network: 'outbound',
-      description: "The egress proxy's way out to the internet (Stripe's API, the mail relay): the proxy alone.",
     },
   ],
   components: [
@@ -330,7 +330,7 @@ export const model: ThreatModel = {
       name: 'egress-proxy (HTTP CONNECT)',
       kind: 'compose-service',
       composeService: 'egress-proxy',
-      boundaries: ['TB-egress', 'TB-outbound'],
+      boundaries: ['TB-outbound', 'TB-egress'],
       description:
         "The api's and the order-worker's one way out: CONNECT tunnels to the host:port pairs of its allowlist only (api.stripe.com:443, the mail relay), TLS end to end through them.",
       notApplicable: {
