@@ -198,6 +198,17 @@ export function diagramSvg(model: ThreatModel): string {
   return parts.join('\n');
 }
 
+/**
+ * The counts of `npm test`'s output: one summary per run (the deployment test's first, then the
+ * suite's), added up; undefined when the output holds none.
+ */
+export function suiteSummary(text: string): { tests: number; pass: number; fail: number } | undefined {
+  const sum = (label: string) =>
+    [...text.matchAll(new RegExp(`^ℹ ${label} (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  if (!/^ℹ tests \d+$/m.test(text)) return undefined;
+  return { tests: sum('tests'), pass: sum('pass'), fail: sum('fail') };
+}
+
 export interface ControlStatus {
   id: string;
   name: string;

@@ -8,7 +8,7 @@ import { model } from '../../threat-model/src/model.js';
 import { loadMapping, POLICIES } from '../../threat-model/src/pci-checks.js';
 import { runAllChecks } from '../../threat-model/src/run-checks.js';
 import { SBOM_WORKSPACES, writeSbom } from '../supply-chain/sbom.js';
-import { type ControlStatus, renderHtml } from './html.js';
+import { type ControlStatus, renderHtml, suiteSummary } from './html.js';
 import { fingerprint, signingKey, writeManifest } from './manifest.js';
 import { assessmentResults, componentDefinition } from './oscal.js';
 import { validateOscal } from './oscal-validate.js';
@@ -72,8 +72,7 @@ if (resultsFile) {
   resultsFile = join(ROOT, '.tmp', 'test-results.jsonl');
 }
 const suiteText = readFileSync(suiteLog, 'utf8');
-const num = (label: string) => Number(new RegExp(`^ℹ ${label} (\\d+)$`, 'm').exec(suiteText)?.[1] ?? Number.NaN);
-const suite = Number.isNaN(num('tests')) ? undefined : { tests: num('tests'), pass: num('pass'), fail: num('fail') };
+const suite = suiteSummary(suiteText);
 const e01 = add(
   'test-suite-output.txt',
   'npm test output: the spec reporter, its summary and the model checks',

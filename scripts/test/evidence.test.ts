@@ -9,7 +9,7 @@ import type { TestResult } from '../../threat-model/src/checks.js';
 import { ROOT } from '../../threat-model/src/inputs.js';
 import { model } from '../../threat-model/src/model.js';
 import { loadMapping } from '../../threat-model/src/pci-checks.js';
-import { arrowsThroughBoxes, diagramLayout, diagramSvg, renderHtml } from '../evidence/html.js';
+import { arrowsThroughBoxes, diagramLayout, diagramSvg, renderHtml, suiteSummary } from '../evidence/html.js';
 import { verifyPack, writeManifest } from '../evidence/manifest.js';
 import { assessmentResults, componentDefinition } from '../evidence/oscal.js';
 import { validateOscal } from '../evidence/oscal-validate.js';
@@ -154,6 +154,12 @@ describe('[C-032] evidence pack integrity and OSCAL output', () => {
     for (const h of ['1. Scope', '2. Threat model', '3. PCI DSS v4.0.1 mapping', '4. Results by control'])
       assert.ok(html.includes(h), h);
     assert.ok(diagramSvg(model).includes('vault-tokenizer'));
+  });
+
+  it('[C-032] counts every run of npm test in the headline: the deployment test and the suite', () => {
+    const out = ['ℹ tests 9', 'ℹ pass 9', 'ℹ fail 0', 'spec lines', 'ℹ tests 768', 'ℹ pass 767', 'ℹ fail 1'].join('\n');
+    assert.deepEqual(suiteSummary(out), { tests: 777, pass: 776, fail: 1 });
+    assert.equal(suiteSummary('no summary'), undefined);
   });
 
   it('draws no straight arrow of the data-flow diagram through a box it does not join', () => {
