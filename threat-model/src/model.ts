@@ -121,7 +121,7 @@ export const model: ThreatModel = {
       id: 'ACT-staff',
       name: 'Staff member',
       description:
-        'Uses the admin portal with a staff-CA client certificate and a second factor; the staff VPN in front of it is not built yet.',
+        'Uses the admin portal through the staff VPN, with a staff-CA client certificate and a second factor.',
       trusted: true,
     },
     {
