@@ -21,7 +21,11 @@ export interface ReceivedMail {
  */
 export class SmtpSink {
   readonly received: ReceivedMail[] = [];
-  /** Message transactions that reached DATA, whatever the answer. */
+  /**
+   * Message transactions that reached DATA, whatever the answer. Each is answered by the mode it
+   * was counted under: a test that changes the mode once it sees a count never changes the answer
+   * to a try already counted (that race once let a counted "refused" try be accepted).
+   */
   attempts = 0;
   mode: SinkMode = 'accept';
   port = 0;
@@ -41,10 +45,11 @@ export class SmtpSink {
         ? { key: readFileSync(this.options.tls.keyFile), cert: readFileSync(this.options.tls.certFile) }
         : {}),
       onData: (stream, session, callback) => {
+        const mode = this.mode;
         this.attempts++;
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => void this.onMessage(Buffer.concat(chunks), session, callback));
+        stream.on('end', () => void this.onMessage(mode, Buffer.concat(chunks), session, callback));
       },
     });
     server.on('error', () => {});
@@ -56,13 +61,18 @@ export class SmtpSink {
     return this;
   }
 
-  private async onMessage(raw: Buffer, session: SMTPServerSession, callback: (err?: Error | null) => void) {
-    if (this.mode === 'refuse') {
+  private async onMessage(
+    mode: SinkMode,
+    raw: Buffer,
+    session: SMTPServerSession,
+    callback: (err?: Error | null) => void,
+  ) {
+    if (mode === 'refuse') {
       const err = Object.assign(new Error('Try again later'), { responseCode: 451 });
       callback(err);
       return;
     }
-    if (this.mode === 'hang') {
+    if (mode === 'hang') {
       // Never answers: the client's timeout ends the try. Released at stop.
       this.stalled.add(() => callback(Object.assign(new Error('Gone'), { responseCode: 421 })));
       return;
