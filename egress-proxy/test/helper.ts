@@ -3,36 +3,13 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { loggerOptions } from '@shop/shared/logger-options';
 import { DevCertificateAuthority } from '@shop/shared/mtls';
+import { LogCapture } from '@shop/shared/test-harness';
 import pino from 'pino';
 import { Allowlist } from '../src/allowlist.js';
 import { createEgressProxy, type EgressProxy, type EgressProxyDeps, type EgressProxyOptions } from '../src/proxy.js';
-
-/** A pino destination that keeps every line, so a test can prove what never reaches the log. */
-export class LogCapture extends Writable {
-  readonly lines: string[] = [];
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(line);
-    done();
-  }
-
-  text(): string {
-    return this.lines.join('\n');
-  }
-
-  parsed(): Record<string, unknown>[] {
-    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
-
-  /** Lines of one event (`egress.tunnel`, `egress.refused`). */
-  events(event: string): Record<string, unknown>[] {
-    return this.parsed().filter((l) => l.event === event);
-  }
-}
 
 export interface TestProxy {
   proxy: EgressProxy;
@@ -112,20 +89,6 @@ export function readToEnd(socket: net.Socket, already: Buffer = Buffer.alloc(0))
     socket.once('close', () => resolve(Buffer.concat(chunks)));
     socket.resume();
   });
-}
-
-/** Retries `check` until it stops throwing, for up to `timeoutMs`; then throws its last error. */
-export async function eventually(check: () => void, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 }
 
 /** Resolves when `socket` closes, with how long that took. */

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import tls from 'node:tls';
-import { freePort } from '@shop/shared/test-harness';
+import { eventually, freePort } from '@shop/shared/test-harness';
 import {
   closedWithin,
   connectThrough,
-  eventually,
   readToEnd,
   sendToProxy,
   startEchoUpstream,

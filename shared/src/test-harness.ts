@@ -2,6 +2,7 @@ import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import pg from 'pg';
 
 /**
@@ -183,4 +184,64 @@ export function spawnService(command: string, args: string[], options: SpawnOpti
       });
     },
   };
+}
+
+/** Polls `read` until `check` holds, or fails after `timeoutMs` naming `what` and the last value. */
+export async function waitFor<T>(
+  what: string,
+  read: () => T | Promise<T>,
+  check: (v: T) => boolean,
+  timeoutMs = 60_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (!check(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+    last = await read();
+  }
+  return last;
+}
+
+/** Retries `check` (assertions) until it stops throwing, for up to `timeoutMs`; then throws its last error. */
+export async function eventually(check: () => void | Promise<void>, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** A log destination that drops every line (a service whose log a test does not read). */
+export function discardLog(): Writable {
+  return new Writable({ write: (_c, _e, done) => done() });
+}
+
+/** A pino destination that keeps every line, so a test can prove what never reaches the log. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(line);
+    done();
+  }
+
+  text(): string {
+    return this.lines.join('\n');
+  }
+
+  parsed(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** Lines of one event (`egress.tunnel`, `http.access`). */
+  events(event: string): Record<string, unknown>[] {
+    return this.parsed().filter((l) => l.event === event);
+  }
 }

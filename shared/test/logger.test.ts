@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { defineError } from '../src/errors.js';
 import { logField, loggerOptions } from '../src/logger.js';
+import { LogCapture } from '../src/test-harness.js';
 
 // Logs by allowlist (PCI DSS v4.0.1 3.3, 10.2; ARCHITECTURE non-negotiables 1-2): what a line
 // carries is what LOG_FIELDS lists, typed and bounded; everything else is dropped by name.
 
 function capture(fields?: Parameters<typeof loggerOptions>[0]['fields']) {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const sink = new LogCapture();
   const log = pino(loggerOptions({ service: 'test', level: 'info', ...(fields ? { fields } : {}) }), sink);
-  return { log, lines, parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return { log, lines: sink.lines, parsed: () => sink.parsed() };
 }
 
 const PAN = '4111111111111111';

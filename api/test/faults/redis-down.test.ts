@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '@shop/shared/test-harness';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../helper.js';
 import { PrivateRedis } from '../support/private-redis.js';
-
-async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error('condition not met in time');
-}
 
 describe('Redis outage (login fails closed, recovers without restart)', () => {
   it('answers login and signup with 503 and a stable code while Redis is down, and logs in again when it returns', async (t) => {
@@ -59,7 +50,12 @@ describe('Redis outage (login fails closed, recovers without restart)', () => {
     assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
 
     await redis.start();
-    await eventually(async () => (await app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200);
+    await waitFor(
+      'ready again',
+      async () => (await app.inject({ method: 'GET', url: '/readyz' })).statusCode,
+      (status) => status === 200,
+      8_000,
+    );
     const again = client();
     const login = await again.login(email, STRONG_PASSWORD);
     assert.equal(login.statusCode, 200, login.body);

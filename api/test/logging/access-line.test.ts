@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LogCapture } from '@shop/shared/test-harness';
 import { buildTestApp } from '../helper.js';
-import { LogCapture } from '../support/log-capture.js';
 
 type Line = { reqId?: string; msg?: string; code?: string; res?: { statusCode?: number }; req?: { url?: string } };
 

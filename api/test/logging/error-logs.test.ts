@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LogCapture } from '@shop/shared/test-harness';
 import pg from 'pg';
 import type { PiiField } from '../../src/pii/pii-client.js';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../helper.js';
 import { FakePii } from '../support/fake-pii.js';
-import { LogCapture } from '../support/log-capture.js';
 
 /** Keeps what it hands out, so the test can look for it in the log. */
 class RecordingPii extends FakePii {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LogCapture } from '@shop/shared/test-harness';
 import { hashOneTimeToken } from '../../src/accounts/one-time-tokens.js';
 import { SESSION_COOKIE } from '../../src/plugins/sessions.js';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../helper.js';
-import { LogCapture } from '../support/log-capture.js';
 import { mailedToken, mailRequests } from '../support/mail-requests.js';
 
 describe('[C-018] log stream (PCI DSS v4.0.1 3.3, 10.2; ARCHITECTURE non-negotiable 2)', () => {

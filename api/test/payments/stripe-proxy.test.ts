@@ -9,11 +9,11 @@ import { createEgressProxy } from '@shop/egress-proxy/proxy';
 import { loadConfig } from '@shop/shared/config';
 import { loggerOptions } from '@shop/shared/logger';
 import { DevCertificateAuthority } from '@shop/shared/mtls';
+import { eventually, LogCapture } from '@shop/shared/test-harness';
 import pino from 'pino';
 import { PaymentsConfigSchema } from '../../src/payments/payments-config.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
 import { paymentsErrorFrom } from '../../src/payments/stripe-errors.js';
-import { LogCapture } from '../support/log-capture.js';
 import { StripeDouble } from '../support/stripe-double.js';
 
 // Control C-052 from the api's side: with STRIPE_PROXY_URL set (compose sets it; the api has no
@@ -60,19 +60,6 @@ async function egressProxy(t: TestContext, allow: string) {
   const { port } = await proxy.listen(0, '127.0.0.1');
   t.after(() => proxy.close());
   return { proxy, logs, url: `http://127.0.0.1:${port}` };
-}
-
-async function eventually(check: () => void, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 }
 
 describe('the Stripe client through the egress proxy (STRIPE_PROXY_URL)', () => {

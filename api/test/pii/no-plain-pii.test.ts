@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { uniqueName } from '@shop/shared/test-harness';
+import { LogCapture, uniqueName } from '@shop/shared/test-harness';
 import { eq } from 'drizzle-orm';
 import { orders, users } from '../../src/db/schema/index.js';
 import { TokenizerClient } from '../../src/pii/tokenizer-client.js';
 import { buildTestApp, STRONG_PASSWORD } from '../helper.js';
-import { LogCapture } from '../support/log-capture.js';
 import { mailRequests, recordMailDelivery, verifyEmail } from '../support/mail-requests.js';
 import { fillCart, seedProducts } from '../support/payments-app.js';
 import { findValuesInDatabase } from '../support/pii-scan.js';

@@ -1,5 +1,5 @@
 import type { TestContext } from 'node:test';
-import { createTestDatabase, TEST_REDIS_URL, uniqueName } from '@shop/shared/test-harness';
+import { createTestDatabase, LogCapture, TEST_REDIS_URL, uniqueName } from '@shop/shared/test-harness';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { type ApiDeps, buildApp } from '../../src/app.js';
@@ -10,7 +10,6 @@ import { runtimeUrl } from '../../src/db/roles.js';
 import { cartItems, carts, products, users } from '../../src/db/schema/index.js';
 import { requireRedis, TestClient } from '../helper.js';
 import { FakePii } from './fake-pii.js';
-import { LogCapture } from './log-capture.js';
 import { verifyEmail } from './mail-requests.js';
 import { deleteRedisPrefix } from './redis-prefix.js';
 

@@ -1,7 +1,7 @@
-import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 // The real vault-tokenizer (its own app, database, key file and mTLS listener), started the
 // way its own tests start it. Test code only: the api's src never imports the tokenizer.
+import { discardLog } from '@shop/shared/test-harness';
 import { startTokenizer, type TokenizerHarness } from '../../../vault-tokenizer/test/helper.js';
 
 export interface RealTokenizer {
@@ -13,7 +13,7 @@ export interface RealTokenizer {
 /** Starts a real tokenizer for one test and stops it (dropping its database) afterwards. */
 export async function startRealTokenizer(t: Pick<TestContext, 'after'>): Promise<RealTokenizer> {
   // Its audit lines are its own tests' business: kept out of this suite's output.
-  const harness = await startTokenizer({ logStream: new Writable({ write: (_c, _e, done) => done() }) });
+  const harness = await startTokenizer({ logStream: discardLog() });
   t.after(() => harness.close());
   return {
     harness,

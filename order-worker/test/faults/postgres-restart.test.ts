@@ -5,7 +5,7 @@ import { before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase, type Database } from '@shop/api/db/client';
 import { runMigrations } from '@shop/api/db/migrate';
-import { TEST_AMQP_URL, withDatabase } from '@shop/shared/test-harness';
+import { TEST_AMQP_URL, waitFor, withDatabase } from '@shop/shared/test-harness';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail } from '../../../api/test/helper.js';
 import { PrivatePostgres } from '../../../api/test/support/private-postgres.js';
 import {
@@ -17,7 +17,6 @@ import {
   stockOf,
   testTopology,
   undispatchedCount,
-  waitFor,
 } from '../support/pipeline-harness.js';
 
 before(() => requireRabbit());

@@ -4,10 +4,9 @@ import { describe, it } from 'node:test';
 import { mailDeliveries, outbox } from '@shop/api/db/schema';
 import { writeMailRequest } from '@shop/api/pipeline/outbox';
 import type { MailTemplate } from '@shop/shared/mail-request';
-import { freePort } from '@shop/shared/test-harness';
+import { freePort, waitFor } from '@shop/shared/test-harness';
 import { count } from 'drizzle-orm';
 import { mailStack, SHIPPING } from '../support/mail-stack.js';
-import { waitFor } from '../support/pipeline-harness.js';
 
 // Stripe's documented test number: Luhn-valid, never a real card. Searched for as itself, with
 // any spaces or dashes between its digits (a generic Luhn scan would flag log timestamps).

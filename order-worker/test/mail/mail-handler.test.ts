@@ -4,9 +4,10 @@ import { describe, it } from 'node:test';
 import { mailDeliveries, outbox } from '@shop/api/db/schema';
 import { writeMailRequest } from '@shop/api/pipeline/outbox';
 import type { MailTemplate } from '@shop/shared/mail-request';
+import { waitFor } from '@shop/shared/test-harness';
 import { count, eq, sql } from 'drizzle-orm';
 import { mailStack, SHIPPING } from '../support/mail-stack.js';
-import { undispatchedCount, waitFor } from '../support/pipeline-harness.js';
+import { undispatchedCount } from '../support/pipeline-harness.js';
 import type { ReceivedMail } from '../support/smtp-sink.js';
 
 const token = () => randomBytes(32).toString('base64url');

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { mailDeliveries, orders, outbox } from '@shop/api/db/schema';
 import { writeMailRequest } from '@shop/api/pipeline/outbox';
-import { TEST_AMQP_URL } from '@shop/shared/test-harness';
+import { TEST_AMQP_URL, waitFor } from '@shop/shared/test-harness';
 import { eq, sql } from 'drizzle-orm';
 import { type MailStack, mailStack } from '../support/mail-stack.js';
-import { queueDepth, requireRabbit, testTopology, waitFor } from '../support/pipeline-harness.js';
+import { queueDepth, requireRabbit, testTopology } from '../support/pipeline-harness.js';
 
 before(() => requireRabbit());
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { CuttableProxy, TEST_AMQP_URL } from '@shop/shared/test-harness';
+import { CuttableProxy, TEST_AMQP_URL, waitFor } from '@shop/shared/test-harness';
 import { createOrderFulfilmentHandler } from '../../src/pipeline/order-fulfilment-handler.js';
 import { startOutboxRelay } from '../../src/pipeline/outbox-relay.js';
 import { startQueueConsumer } from '../../src/pipeline/queue-consumer.js';
@@ -15,7 +15,6 @@ import {
   stockOf,
   testTopology,
   undispatchedCount,
-  waitFor,
 } from '../support/pipeline-harness.js';
 
 before(() => requireRabbit());

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { outbox } from '@shop/api/db/schema';
 import { writeOutbox } from '@shop/api/pipeline/outbox';
+import { waitFor } from '@shop/shared/test-harness';
 import { sql } from 'drizzle-orm';
 import type { MessageHandler } from '../../src/pipeline/message-handler.js';
 import { createOrderFulfilmentHandler } from '../../src/pipeline/order-fulfilment-handler.js';
@@ -14,7 +15,6 @@ import {
   seedPaidOrders,
   stockOf,
   undispatchedCount,
-  waitFor,
 } from '../support/pipeline-harness.js';
 
 describe('embedded mode (AMQP_URL unset): workers claim outbox rows from PostgreSQL', () => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { outbox } from '@shop/api/db/schema';
 import { loadTlsMaterial } from '@shop/shared/mtls';
-import { TEST_AMQP_URL, uniqueName } from '@shop/shared/test-harness';
+import { discardLog, TEST_AMQP_URL, uniqueName, waitFor } from '@shop/shared/test-harness';
 import { TokenizerClient } from '../../../api/src/pii/tokenizer-client.js';
 import { orderRow } from '../../../api/test/support/paid-order.js';
 import {
@@ -16,7 +15,7 @@ import { StripeDouble } from '../../../api/test/support/stripe-double.js';
 import { startTokenizer } from '../../../vault-tokenizer/test/helper.js';
 import { loadWorkerConfig } from '../../src/config.js';
 import { startOrderWorker } from '../../src/server.js';
-import { quietLogger, requireRabbit, stockOf, testTopology, waitFor } from '../support/pipeline-harness.js';
+import { quietLogger, requireRabbit, stockOf, testTopology } from '../support/pipeline-harness.js';
 import { SmtpSink } from '../support/smtp-sink.js';
 
 const stripe = new StripeDouble();
@@ -34,7 +33,7 @@ after(() => stripe.stop());
 async function journey(t: TestContext, amqp: boolean): Promise<void> {
   // 1. The real tokenizer (the api tokenizes with its certificate, the worker reads back with
   //    its own), the api (real buildApp) and a shopper with a cart filled through the cart routes.
-  const tokenizer = await startTokenizer({ logStream: new Writable({ write: (_c, _e, done) => done() }) });
+  const tokenizer = await startTokenizer({ logStream: discardLog() });
   const smtp = await new SmtpSink().start();
   const ca = tokenizer.ca;
   const tokenizerUrl = `https://127.0.0.1:${tokenizer.port}`;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { outbox } from '@shop/api/db/schema';
-import { TEST_AMQP_URL } from '@shop/shared/test-harness';
+import { TEST_AMQP_URL, waitFor } from '@shop/shared/test-harness';
 import amqp from 'amqplib';
 import { createOrderFulfilmentHandler } from '../../src/pipeline/order-fulfilment-handler.js';
 import { startOutboxRelay } from '../../src/pipeline/outbox-relay.js';
@@ -17,7 +17,6 @@ import {
   stockOf,
   testTopology,
   undispatchedCount,
-  waitFor,
 } from '../support/pipeline-harness.js';
 
 before(() => requireRabbit());

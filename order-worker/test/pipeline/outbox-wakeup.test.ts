@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createDatabase } from '@shop/api/db/client';
-import { createTestDatabase } from '@shop/shared/test-harness';
+import { createTestDatabase, waitFor } from '@shop/shared/test-harness';
 import type pg from 'pg';
 import { OutboxWakeup } from '../../src/pipeline/outbox-wakeup.js';
-import { quietLogger, waitFor } from '../support/pipeline-harness.js';
+import { quietLogger } from '../support/pipeline-harness.js';
 
 describe('OutboxWakeup (the LISTEN connection of the relay and the embedded claimer)', () => {
   it('releases its client once when the client reports the same loss twice, and LISTENs again on a new one', async (t) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import type { DatabaseTx } from '@shop/api/db/client';
-import { TEST_AMQP_URL } from '@shop/shared/test-harness';
+import { TEST_AMQP_URL, waitFor } from '@shop/shared/test-harness';
 import amqp from 'amqplib';
 import type { MessageHandler } from '../../src/pipeline/message-handler.js';
 import { createOrderFulfilmentHandler } from '../../src/pipeline/order-fulfilment-handler.js';
@@ -18,7 +18,6 @@ import {
   requireRabbit,
   seedPaidOrders,
   testTopology,
-  waitFor,
 } from '../support/pipeline-harness.js';
 
 before(() => requireRabbit());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { before, describe, it } from 'node:test';
-import { TEST_AMQP_URL } from '@shop/shared/test-harness';
+import { TEST_AMQP_URL, waitFor } from '@shop/shared/test-harness';
 import { startOutboxRelay } from '../../src/pipeline/outbox-relay.js';
 import {
   countWhere,
@@ -14,7 +14,6 @@ import {
   spawnWorker,
   stockOf,
   testTopology,
-  waitFor,
 } from '../support/pipeline-harness.js';
 
 before(() => requireRabbit());

@@ -1,8 +1,7 @@
-import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { orderItems, orders, products, users } from '@shop/api/db/schema';
 import { writeOutbox } from '@shop/api/pipeline/outbox';
-import { uniqueName } from '@shop/shared/test-harness';
+import { discardLog, LogCapture, uniqueName } from '@shop/shared/test-harness';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 // The real vault-tokenizer (its own app, database, key file and mTLS listener), as its own tests start it.
@@ -48,14 +47,14 @@ export const SHIPPING = {
  */
 export async function mailStack(t: TestContext, smtp = new SmtpSink()): Promise<MailStack> {
   const database = await pipelineDatabase(t);
-  const tokenizer = await startTokenizer({ logStream: new Writable({ write: (_c, _e, done) => done() }) });
+  const tokenizer = await startTokenizer({ logStream: discardLog() });
   await smtp.start();
   // Stopped after the workers (registered later, so run first), before the database goes.
   database.defer(async () => {
     await smtp.stop();
     await tokenizer.close();
   });
-  const logLines: string[] = [];
+  const logs = new LogCapture();
   const tokenizerEnv = {
     TOKENIZER_URL: `https://127.0.0.1:${tokenizer.port}`,
     TOKENIZER_CA_FILE: tokenizer.ca.caFile,
@@ -74,7 +73,7 @@ export async function mailStack(t: TestContext, smtp = new SmtpSink()): Promise<
     ...database,
     tokenizer,
     smtp,
-    logLines,
+    logLines: logs.lines,
     tokenizerEnv,
     async startWorker(env = {}) {
       const config = loadWorkerConfig({
@@ -89,13 +88,7 @@ export async function mailStack(t: TestContext, smtp = new SmtpSink()): Promise<
         ...tokenizerEnv,
         ...env,
       });
-      const sink = new Writable({
-        write(chunk, _enc, done) {
-          for (const line of chunk.toString('utf8').split('\n')) if (line) logLines.push(line);
-          done();
-        },
-      });
-      const worker = await startOrderWorker(config, { log: pino(workerLoggerOptions('info'), sink) });
+      const worker = await startOrderWorker(config, { log: pino(workerLoggerOptions('info'), logs) });
       database.defer(() => worker.stop());
       return worker;
     },

@@ -155,23 +155,6 @@ export async function stockOf(db: Database, productId: string): Promise<number> 
   return row?.stock ?? Number.NaN;
 }
 
-/** Polls until `check` holds or the deadline passes (then fails with the last value). */
-export async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  check: (v: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  while (!check(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
-
 /** Messages waiting in a queue (via a passive declare on the shared broker). */
 export async function queueDepth(queue: string, url = TEST_AMQP_URL): Promise<number> {
   const conn = await amqp.connect(url);

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { LogCapture } from '@shop/shared/test-harness';
 import { startTokenizer, type TokenizerHarness } from '../helper.js';
 
 // ARCHITECTURE non-negotiable 2 and PCI DSS v4.0.1 3.3/10.2: the log stream carries audit
 // events and request lines, never a value, whatever the request did.
 
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk, _enc, done) {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    done();
-  },
-});
+const sink = new LogCapture();
+const lines = sink.lines;
 
 const MARK = {
   email: 'zq-marker-7731@example.net',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LogCapture } from '@shop/shared/test-harness';
 import { POLICY_FILE, SAMPLE, startTokenizer, type TokenizerHarness } from '../../helper.js';
 
 // Pentest finding 8.9: the api's tokenizer rights were wider than the design. The api may not
@@ -16,16 +16,10 @@ const ERASES_PER_HOUR: number = policy.eraseSubject.api.perHour;
 const REVEALS_PER_STAFF: number = policy.revealBounds['admin-portal'].perStaffIdentityPerHour;
 const REVEALS_PER_CALLER: number = policy.revealBounds['admin-portal'].perHour;
 
-const lines: Record<string, unknown>[] = [];
+const logStream = new LogCapture();
 let h: TokenizerHarness;
 let tokens: string[];
 before(async () => {
-  const logStream = new Writable({
-    write(chunk: Buffer, _e, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
   h = await startTokenizer({ logStream });
   const res = await h.call('api', 'POST', '/v1/tokenize', {
     subjectId: 'cust-bounds',
@@ -118,7 +112,7 @@ describe('[C-041] tokenizer rights of the api and hourly bounds', () => {
         { outcome: 'ok', detail: null, n: ERASES_PER_HOUR },
       ],
     );
-    const alerts = lines.filter((l) => l.event === 'tokenizer.erase_limit_reached');
+    const alerts = logStream.events('tokenizer.erase_limit_reached');
     assert.equal(alerts.length, 6, 'each refusal is a warn line with a stable event name');
     assert.equal(alerts[0]?.level, 40);
     assert.equal(alerts[0]?.caller, 'api');
@@ -148,7 +142,7 @@ describe('[C-041] tokenizer rights of the api and hourly bounds', () => {
         },
       ],
     );
-    const alert = lines.find((l) => l.event === 'tokenizer.reveal_limit_reached');
+    const alert = logStream.events('tokenizer.reveal_limit_reached')[0];
     assert.equal(alert?.staffIdentity, 'alice@staff');
     assert.equal((await reveal('bob@staff')).status, 200, 'the bound is per staff identity');
     // Masked lookups are not reveals and are not counted.
