@@ -1401,8 +1401,12 @@ export const model: ThreatModel = {
         'order-worker/src/mail/',
         'order-worker/src/pii/tokenizer-client.ts',
         'vault-tokenizer/policy/policy.json',
+        'api/drizzle/0013_outbox-scrub-token.sql',
       ],
-      evidence: [{ kind: 'test', file: 'order-worker/test/mail/mail-handler.test.ts' }],
+      evidence: [
+        { kind: 'test', file: 'order-worker/test/mail/mail-handler.test.ts' },
+        { kind: 'test', file: 'api/test/pipeline/outbox-token-scrub.test.ts' },
+      ],
     },
     {
       id: 'C-051',

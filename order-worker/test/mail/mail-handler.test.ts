@@ -124,6 +124,15 @@ describe('[C-050] shopper mail from the order-worker (issue 11: composed from to
         id,
       );
     assert.doesNotMatch(JSON.stringify(rows), /@|Sam|token=/);
+    // The mail requests, done, no longer hold their tokens (migration 0013; the links above had them).
+    await waitFor(
+      'every request marked done',
+      () => undispatchedCount(s.db),
+      (n) => n === 0,
+      20_000,
+    );
+    const done = JSON.stringify(await s.db.select({ payload: outbox.payload }).from(outbox));
+    assert.ok(!done.includes(tokens.verify) && !done.includes(tokens.reset), 'no one-time token kept in the outbox');
 
     // 5. A redelivery mails nothing: every row handed to the worker again is a duplicate.
     await s.db.update(outbox).set({ dispatchedAt: null }).where(sql`true`);
