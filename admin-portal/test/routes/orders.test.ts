@@ -199,11 +199,12 @@ describe('refunds and the two-person rule [C-046]', () => {
   });
 
   it('a refund whose Stripe call timed out is never recorded as done, and a retry with the same idempotency key refunds once (issue 10 "nothing half-done")', async () => {
-    // A portal whose Stripe calls give up after 300 ms, against the same double.
+    // A portal whose Stripe calls give up after 2 s, against the same double (whose gate never
+    // answers): long enough for the request to reach the double on a busy machine.
     const h3 = await startPortal({
       deps: {
         tokenizer,
-        refunds: refundsVia(stripe, 300),
+        refunds: refundsVia(stripe, 2_000),
       },
     });
     let release = () => {};

@@ -143,7 +143,13 @@ describe('[C-050] shopper mail from the order-worker (issue 11: composed from to
       30_000,
     );
     assert.equal(s.smtp.received.length, 6, 'never twice');
-    assert.ok((worker.stats().duplicate ?? 0) >= 6, JSON.stringify(worker.stats()));
+    // Counted after each COMMIT returns, which the query above can see first.
+    await waitFor(
+      'six duplicates counted',
+      async () => worker.stats().duplicate ?? 0,
+      (n) => n >= 6,
+      10_000,
+    );
 
     // 6. No address, name or token in any line the worker logged (PCI DSS v4.0.1 3.3; ASVS 7.1.1).
     assert.ok(s.logLines.some((l) => l.includes('"mail sent"')));

@@ -39,7 +39,13 @@ describe('embedded mode (AMQP_URL unset): workers claim outbox rows from Postgre
       (n) => n === 0,
       10_000,
     );
-    const processed = claimers.reduce((s, c) => s + c.stats.processed, 0);
+    // Each claimer counts a row after its COMMIT returns, which the query above can see first.
+    const processed = await waitFor(
+      'every claim counted',
+      () => claimers.reduce((s, c) => s + c.stats.processed, 0),
+      (n) => n >= 300,
+      10_000,
+    );
     const duplicates = claimers.reduce((s, c) => s + c.stats.duplicate, 0);
     t.diagnostic(`per claimer: ${claimers.map((c) => c.stats.processed).join(', ')}`);
     assert.equal(processed, 300);

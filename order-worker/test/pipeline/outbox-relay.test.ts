@@ -72,6 +72,9 @@ describe('outbox relay', () => {
       pollMs: 50,
       afterConfirm: async () => {
         crashed = true;
+        // Stopped at once (stop aborts synchronously), as a crashed process would be: otherwise it
+        // reconnects after its backoff and publishes the batch again before the test stops it.
+        void crashing.stop();
         throw new Error('simulated crash after publish, before marking sent');
       },
     });

@@ -9,6 +9,7 @@ import { createOrderFulfilmentHandler } from '../../src/pipeline/order-fulfilmen
 import { startOutboxRelay } from '../../src/pipeline/outbox-relay.js';
 import type { PipelineMessage } from '../../src/pipeline/pipeline-message.js';
 import { startQueueConsumer } from '../../src/pipeline/queue-consumer.js';
+import { declareTopology } from '../../src/pipeline/topology.js';
 import {
   countWhere,
   pipelineDatabase,
@@ -54,12 +55,14 @@ describe('fulfilment queue consumer', () => {
       log: quietLogger(),
     });
     defer(() => consumer.stop());
-    await waitFor(
-      'consumer declared topology',
-      () => queueDepth(topology.fulfilmentQueue).catch(() => -1),
-      (n) => n >= 0,
-      10_000,
-    );
+    // The queue existing is not enough (the consumer binds it afterwards, and an unbound publish is
+    // dropped): the test declares the same topology itself (idempotent) before publishing.
+    const setup = await amqp.connect(TEST_AMQP_URL);
+    try {
+      await declareTopology(await setup.createChannel(), topology);
+    } finally {
+      await setup.close();
+    }
 
     await publishRaw(
       topology.exchange,
@@ -151,6 +154,13 @@ describe('fulfilment queue consumer', () => {
       () => countWhere(db, 'ready_to_ship'),
       (n) => n === 10,
       20_000,
+    );
+    // The consumer counts a message after its COMMIT returns, which the query above can see first.
+    await waitFor(
+      'every message counted',
+      async () => consumer.stats.processed,
+      (n) => n >= 10,
+      10_000,
     );
     assert.equal(consumer.stats.failed, 3);
     assert.equal(consumer.stats.processed, 10);

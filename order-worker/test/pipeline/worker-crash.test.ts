@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { before, describe, it } from 'node:test';
 import { TEST_AMQP_URL, waitFor } from '@shop/shared/test-harness';
+import { sql } from 'drizzle-orm';
 import { startOutboxRelay } from '../../src/pipeline/outbox-relay.js';
 import {
   countWhere,
@@ -46,6 +47,19 @@ describe('order-worker killed mid-batch', () => {
     );
     first.child.kill('SIGKILL');
     await once(first.child, 'exit');
+    // A COMMIT the worker sent before it died still completes in its backend: count only once
+    // every backend of the killed process has ended (the relay here connects as 'shop-api').
+    await waitFor(
+      'the sessions of the killed worker to end',
+      async () =>
+        (
+          await db.execute<{ n: number }>(
+            sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'shop-order-worker'`,
+          )
+        ).rows[0]?.n,
+      (n) => n === 0,
+      30_000,
+    );
     const atKill = await processedCount(db);
     assert.ok(atKill < 1000, `killed mid-batch (${atKill} done)`);
 

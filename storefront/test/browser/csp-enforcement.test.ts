@@ -44,15 +44,13 @@ describe('Content-Security-Policy on the payment page, in Chromium', () => {
     for (const fn of cleanups) await fn();
   });
 
-  async function paymentPage(): Promise<{ page: Page; failures: Map<string, string> }> {
+  async function paymentPage(): Promise<{ page: Page }> {
     const context = await newContext(browser);
     await stripeJs.install(context);
     hooks.after(() => context.close());
     const page = await context.newPage();
-    const failures = new Map<string, string>();
-    page.on('requestfailed', (r) => failures.set(r.url(), r.failure()?.errorText ?? ''));
     await reachPaymentStep(page, stack.url, stack.db);
-    return { page, failures };
+    return { page };
   }
 
   it('blocks an injected inline script and the api receives the violation report', async () => {
@@ -69,7 +67,9 @@ describe('Content-Security-Policy on the payment page, in Chromium', () => {
   });
 
   it('blocks a script from an unlisted origin before any request is made, and the api receives the report', async () => {
-    const { page, failures } = await paymentPage();
+    const { page } = await paymentPage();
+    // Listened for before the script is added: the event can reach the test after evaluate returns.
+    const failed = page.waitForEvent('requestfailed', { predicate: (r) => r.url() === EVIL_SCRIPT, timeout: 20_000 });
     const outcome = await page.evaluate(
       (src) =>
         new Promise<string>((resolve) => {
@@ -84,7 +84,7 @@ describe('Content-Security-Policy on the payment page, in Chromium', () => {
     assert.equal(outcome, 'blocked');
     // 'csp' is Chromium's reason when the policy stops a load before it reaches the network
     // (the test's own network guard would say net::ERR_BLOCKED_BY_CLIENT instead).
-    assert.equal(failures.get(EVIL_SCRIPT), 'csp');
+    assert.equal((await failed).failure()?.errorText, 'csp');
     assert.ok(await waitForReport(stack, EVIL_SCRIPT), 'a CSP report for the unlisted script reached the api');
   });
 

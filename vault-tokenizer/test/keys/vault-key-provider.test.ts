@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '@shop/shared/config';
-import { CuttableProxy } from '@shop/shared/test-harness';
+import { CuttableProxy, waitFor } from '@shop/shared/test-harness';
 import { createKeyProvider, KeyProviderConfigSchema } from '../../src/keys/index.js';
 import { KeyProviderUnavailableError } from '../../src/keys/key-provider.js';
 import { VaultKeyProvider } from '../../src/keys/vault-key-provider.js';
@@ -193,9 +193,15 @@ describe(`VaultKeyProvider against ${mode}: token lifetime`, () => {
     await provider.generateKey();
     const login = target.proxy.requests.slice(from).find((r) => r.path === LOGIN);
     assert.ok(login);
-    await sleep(target.tokenTtl * 1000 * 0.9);
-    const renewals = target.proxy.requests.slice(from).filter((r) => r.path === RENEW);
-    assert.ok(renewals.length >= 1, 'no renew-self before the TTL ran out');
+    // Waits for the renewal to be answered (not a fixed sleep that a busy machine can overrun);
+    // when it was sent is the assertion below.
+    const renewals = await waitFor(
+      'a renew-self answered',
+      () => target.proxy.requests.slice(from).filter((r) => r.path === RENEW),
+      (r) => (r[0]?.status ?? 0) > 0,
+      target.tokenTtl * 1000 * 3,
+      20,
+    );
     assert.ok((renewals[0]?.at ?? 0) < login.at + target.tokenTtl * 1000, 'renewed after the token expired');
     assert.equal(renewals[0]?.hadToken, true);
     assert.equal(renewals[0]?.status, 200);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '@shop/shared/test-harness';
 import pg from 'pg';
 import { stripeEvents } from '../../../src/db/schema/index.js';
 import { checkedOutOrder, orderRow, outboxRows } from '../../support/paid-order.js';
@@ -257,12 +258,12 @@ describe('[C-010] POST /api/webhooks/stripe', () => {
     const owner = new pg.Client({ connectionString: ownerUrl });
     await owner.connect();
     try {
-      for (let i = 0; i < 200 && !stripe.requests.slice(asked).some((r) => r.path.includes(paymentIntentId)); i++) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      assert.ok(
-        stripe.requests.slice(asked).some((r) => r.path.includes(paymentIntentId)),
-        'the intent was fetched',
+      await waitFor(
+        'the intent fetched from Stripe',
+        () => stripe.requests.slice(asked).some((r) => r.path.includes(paymentIntentId)),
+        (fetched) => fetched,
+        20_000,
+        10,
       );
       const open = await owner.query(
         `select count(*)::int as n from pg_stat_activity
