@@ -240,7 +240,7 @@ export class LogCapture extends Writable {
     return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
-  /** Lines of one event (`egress.tunnel`, `http.access`). */
+  /** Lines of one event (`egress.tunnel`, `tokenizer.reveal_limit_reached`). */
   events(event: string): Record<string, unknown>[] {
     return this.parsed().filter((l) => l.event === event);
   }

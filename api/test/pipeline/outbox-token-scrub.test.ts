@@ -48,7 +48,7 @@ async function payloadOf(messageId: string): Promise<Record<string, unknown>> {
   return row.payload;
 }
 
-describe('[C-050] no one-time token kept in a done outbox row (ASVS 2.5.x, PCI DSS v4.0.1 8.3.1)', () => {
+describe('[C-050] no one-time token kept in a done outbox row (ASVS 2.5.x, PCI DSS v4.0.1 8.3.2)', () => {
   it('keeps the token while the row is pending, and removes it (and only it) once the worker marks the row dispatched or dead', async () => {
     const verify = token();
     const reset = token();
